@@ -1,0 +1,1 @@
+"""Shared mechanisms: policy data, audit, scoping helpers, tabular import/export, pinyin, jobs."""

@@ -1,0 +1,64 @@
+"""The policy in force: the administrator's loaded copy in the database, else the file shipped with Kejing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import PolicyDocument
+from .policy import load_policy, policy_files
+
+_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def get_policy(industry: str, name: str, on: dt.date | None = None) -> dict[str, Any]:
+    """The newest version effective on ``on`` (default today). Cached per process; saving a document clears it."""
+    key = (industry, name)
+    if on is None and key in _cache:
+        return _cache[key][1]
+    day = on or timezone.localdate()
+    doc = (
+        PolicyDocument.objects.filter(industry=industry, name=name, effective_from__lte=day)
+        .order_by("-effective_from", "-loaded_at").first()
+    )
+    data = doc.data if doc else load_policy(industry, name, settings.KEJING_POLICY_DIR)
+    if on is None:
+        _cache[key] = (0.0, data)
+    return data
+
+
+@transaction.atomic
+def load_policy_files() -> list[str]:
+    """Load every policy file version not yet in the database; returns what was added (idempotent)."""
+    added = []
+    for pf in policy_files(settings.KEJING_POLICY_DIR):
+        _, created = PolicyDocument.objects.get_or_create(
+            industry=pf.industry, name=pf.name, version=pf.version,
+            defaults={
+                "effective_from": pf.effective_from, "title": pf.title,
+                # TOML dates are not JSON: keep them as ISO strings in the stored copy.
+                "data": _jsonable(pf.data), "source_file": str(pf.path.name),
+            },
+        )
+        if created:
+            added.append(f"{pf.industry}/{pf.name} {pf.version}")
+    clear_cache()
+    return added
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return value

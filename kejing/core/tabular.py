@@ -1,0 +1,119 @@
+"""Reading and writing tables: CSV (UTF-8 or GBK, as Chinese Excel saves it) and ``.xlsx``.
+
+Every import in Kejing goes through :func:`read_table`, which returns the header and the data rows with their
+row numbers as a person sees them in Excel (the header is row 1), so error reports can name the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from openpyxl import Workbook, load_workbook
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table at all (wrong type, unknown encoding, no header)."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (row number as in Excel, {header: cell text})
+    encoding: str = ""
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK and GB2312).
+
+    UTF-8 is tried first because GBK decoding of UTF-8 bytes rarely fails outright and would give mojibake.
+    """
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc), ("utf-8" if enc == "utf-8-sig" else "gbk")
+        except UnicodeDecodeError:
+            continue
+    raise TableError("文件编码无法识别(应为 UTF-8 或 GBK) / unknown file encoding (expected UTF-8 or GBK)")
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10] if getattr(value, "hour", 0) == 0 else value.isoformat()
+    return str(value).strip()
+
+
+def _rows_to_table(raw: Iterator[Sequence[Any]], encoding: str) -> Table:
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, values in enumerate(raw, start=1):
+        cells = [_cell_text(v) for v in values]
+        if header is None:
+            if not any(cells):
+                continue
+            header = [c.strip() for c in cells]
+            continue
+        if not any(cells):
+            continue
+        cells += [""] * (len(header) - len(cells))
+        rows.append((number, {h: cells[i] for i, h in enumerate(header) if h}))
+    if header is None:
+        raise TableError("文件为空,缺少表头 / the file is empty (no header row)")
+    return Table(header=header, rows=rows, encoding=encoding)
+
+
+def read_table(source: str | Path | BinaryIO, filename: str | None = None) -> Table:
+    """Read a ``.csv`` or ``.xlsx`` file (path or binary stream) into a :class:`Table`."""
+    if isinstance(source, str | Path):
+        filename = filename or str(source)
+        data = Path(source).read_bytes()
+    else:
+        data = source.read()
+    name = (filename or "").lower()
+    if name.endswith(".xlsx") or data[:2] == b"PK":
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise TableError(f"无法读取 Excel 文件 / cannot read the Excel file: {exc}") from exc
+        ws = wb.worksheets[0]
+        return _rows_to_table(ws.iter_rows(values_only=True), "xlsx")
+    if name and not name.endswith((".csv", ".txt")):
+        raise TableError("只支持 .xlsx 和 .csv 文件 / only .xlsx and .csv files are accepted")
+    text, encoding = decode_text(data)
+    return _rows_to_table(csv.reader(io.StringIO(text)), encoding)
+
+
+def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
+    """An ``.xlsx`` file (as bytes) with a bold header row; write-only mode keeps memory flat for big lists."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=sheet[:31])
+    bold = Font(bold=True)
+    head = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=str(h))
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    for row in rows:
+        ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig") -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(headers)
+    w.writerows(rows)
+    return buf.getvalue().encode(encoding)

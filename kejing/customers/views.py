@@ -1,0 +1,311 @@
+"""Customer pages: list (search, filters, sort, export), the 360° page, edits and requests, intake, import,
+approvals. Every lookup goes through ``visible_customers`` so another CM's customer is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kejing.core.models import AuditLog, Job
+from kejing.core.pagination import paginate
+from kejing.org.models import MANAGER_ROLES, OrgUnit, Role, Staff
+from kejing.org.scoping import get_staff, is_admin, staff_scope, unit_scope
+
+from . import services
+from .exports import export_customers
+from .models import ChangeRequest, Customer
+from .rules import LIST_OF_FIELD, rules_for
+from .selectors import approvals_for, filter_customers, visible_customers
+from .tasks import run_customer_import
+
+FILTER_KEYS = ("q", "status", "value_tier", "tier", "unit", "cm", "sort", "industry")
+
+
+def _industries(user) -> list[str]:
+    return sorted(set(unit_scope(user).values_list("industry", flat=True)))
+
+
+def _manager_required(user) -> None:
+    staff = get_staff(user)
+    if not is_admin(user) and (staff is None or staff.role not in MANAGER_ROLES):
+        raise Http404
+
+
+@login_required
+def customer_list(request):
+    qs = filter_customers(visible_customers(request.user), request.GET)
+    page, query = paginate(request, qs)
+    industries = _industries(request.user)
+    rules = rules_for(industries[0]) if len(industries) == 1 else None
+    return render(request, "customers/list.html", {
+        "page": page, "query": query, "filters": {k: request.GET.get(k, "") for k in FILTER_KEYS},
+        "value_tiers": rules.choices("value_tier") if rules else [],
+        "statuses": Customer.Status.choices, "industries": industries,
+        "units": unit_scope(request.user).filter(kind=OrgUnit.Kind.UNIT) if get_staff(request.user) and not
+        get_staff(request.user).is_cm else [],
+    })
+
+
+@login_required
+def customer_export(request):
+    qs = filter_customers(visible_customers(request.user), request.GET)
+    fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    data, _count = export_customers(qs, fmt=fmt)
+    ctype = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp = HttpResponse(data, content_type=ctype)
+    resp["Content-Disposition"] = f'attachment; filename="customers-{timezone.localdate():%Y%m%d}.{fmt}"'
+    return resp
+
+
+def _attributes(c: Customer) -> list[tuple[str, str]]:
+    rules = rules_for(c.industry)
+    out = []
+    for name in ["code", *rules.fields()]:
+        label = Customer._meta.get_field(name).verbose_name
+        value = getattr(c, name)
+        text = c.get_status_display() if name == "status" else rules.display(name, value)
+        out.append((str(label), text))
+    return out
+
+
+@login_required
+def customer_detail(request, pk: int):
+    c = get_object_or_404(visible_customers(request.user), pk=pk)
+    from kejing.service.models import Task, Visit
+
+    rules = rules_for(c.industry)
+    history = AuditLog.objects.filter(customer=c).select_related("actor", "approved_by")[:100]
+    return render(request, "customers/detail.html", {
+        "c": c, "attributes": _attributes(c), "contacts": c.contacts.all(),
+        "compliance": c.compliance_records.select_related("recorded_by")[:50],
+        "compliance_kinds": dict(rules.compliance_kinds()), "has_compliance": bool(rules.compliance_kinds()),
+        "can_add_compliance": services.authority(request.user, c, "licence_no") == "direct" or (
+            get_staff(request.user) is not None
+            and get_staff(request.user).role == rules.data.get("compliance", {}).get("owner")),
+        "history": history, "field_labels": _field_labels(),
+        "visits": Visit.objects.filter(customer=c).select_related("cm")[:30],
+        "requests": ChangeRequest.objects.filter(customer=c).select_related("requested_by")
+        .prefetch_related("decisions__staff")[:30],
+        "tasks": Task.objects.filter(customer=c, done_at__isnull=True),
+        "today": timezone.localdate(),
+    })
+
+
+def _field_labels() -> dict[str, str]:
+    return {f.name: str(f.verbose_name) for f in Customer._meta.get_fields() if hasattr(f, "verbose_name")}
+
+
+def _edit_fields(user, c: Customer, posted=None, errors=None) -> list[dict[str, Any]]:
+    rules = rules_for(c.industry)
+    out = []
+    for name in rules.fields():
+        mode = services.authority(user, c, name)
+        value = getattr(c, name)
+        shown = posted.get(name, "" if value is None else str(value)) if posted is not None else (
+            "" if value is None else str(value))
+        choices = rules.choices(name) if name in LIST_OF_FIELD else (
+            Customer.Status.choices if name == "status" else None)
+        rule = rules.rule(name)
+        out.append({
+            "name": name, "label": Customer._meta.get_field(name).verbose_name, "mode": mode, "value": shown,
+            "display": c.get_status_display() if name == "status" else rules.display(name, value),
+            "choices": choices, "error": (errors or {}).get(name, ""),
+            "steps": [str(dict(Role.choices).get(s, s)) for s in (rule.steps if rule else ())],
+            "route": bool(rule and rule.mode == "route"),
+        })
+    return out
+
+
+@login_required
+def customer_edit(request, pk: int):
+    c = get_object_or_404(visible_customers(request.user), pk=pk)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        direct: dict[str, Any] = {}
+        requested: dict[str, Any] = {}
+        for name in rules_for(c.industry).fields():
+            if name not in request.POST:
+                continue
+            new = request.POST.get(name, "").strip()
+            old = getattr(c, name)
+            if new == ("" if old is None else str(old)):
+                continue
+            mode = services.authority(request.user, c, name)
+            if mode == "direct":
+                direct[name] = new
+            elif mode == "request":
+                requested[name] = new
+        reason = request.POST.get("reason", "").strip()
+        if requested and not reason:
+            errors["reason"] = _("Give a reason for the changes that need approval.")
+        if not errors:
+            try:
+                with transaction.atomic():
+                    done = services.apply_changes(request.user, c, direct) if direct else []
+                    reqs = [services.request_change(request.user, c, f, v, reason) for f, v in requested.items()]
+            except services.CustomerError as exc:
+                errors = exc.errors
+            else:
+                if done:
+                    messages.success(request, _("Saved: %(fields)s") % {"fields": ", ".join(
+                        str(Customer._meta.get_field(f).verbose_name) for f in done)})
+                for r in reqs:
+                    messages.info(request, _("Change request for “%(field)s” sent for approval.") % {
+                        "field": Customer._meta.get_field(r.field).verbose_name})
+                if not done and not reqs:
+                    messages.info(request, _("Nothing was changed."))
+                return redirect("customer_detail", pk=c.pk)
+        fields = _edit_fields(request.user, c, request.POST, errors)
+    else:
+        fields = _edit_fields(request.user, c)
+    return render(request, "customers/edit.html", {"c": c, "fields": fields, "errors": errors, "form_error": errors.get("__all__", ""),
+                                                   "reason": request.POST.get("reason", "")})
+
+
+@login_required
+@require_POST
+def contact_add(request, pk: int):
+    c = get_object_or_404(visible_customers(request.user), pk=pk)
+    try:
+        services.add_contact(request.user, c, name=request.POST.get("name", ""), title=request.POST.get("title", ""),
+                             phone=request.POST.get("phone", ""), is_primary=bool(request.POST.get("is_primary")))
+        messages.success(request, _("Contact added."))
+    except services.CustomerError as exc:
+        messages.error(request, "; ".join(exc.errors.values()))
+    return redirect("customer_detail", pk=c.pk)
+
+
+@login_required
+@require_POST
+def compliance_add(request, pk: int):
+    c = get_object_or_404(visible_customers(request.user), pk=pk)
+    try:
+        day = dt.date.fromisoformat(request.POST.get("date", ""))
+    except ValueError:
+        messages.error(request, _("Enter a valid date."))
+        return redirect("customer_detail", pk=c.pk)
+    try:
+        services.add_compliance_record(request.user, c, date=day, kind=request.POST.get("kind", ""),
+                                       description=request.POST.get("description", ""))
+        messages.success(request, _("Compliance record added."))
+    except services.CustomerError as exc:
+        messages.error(request, "; ".join(exc.errors.values()))
+    return redirect("customer_detail", pk=c.pk)
+
+
+@login_required
+def customer_new(request):
+    """Intake of a new customer by the department: region unit and CM are chosen here."""
+    _manager_required(request.user)
+    units = unit_scope(request.user).filter(kind=OrgUnit.Kind.UNIT)
+    cms = staff_scope(request.user).filter(role=Role.CM, active=True)
+    errors: dict[str, str] = {}
+    unit = None
+    if request.GET.get("unit") or request.POST.get("unit"):
+        unit = units.filter(code=request.GET.get("unit") or request.POST.get("unit")).first()
+    rules = rules_for(unit.industry) if unit else None
+    if request.method == "POST" and unit is not None:
+        cm = cms.filter(employee_no=request.POST.get("cm", "")).first()
+        data = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "unit", "cm")}
+        try:
+            c = services.intake(request.user, unit=unit, cm=cm, data=data)
+        except services.CustomerError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("Customer created; a first-visit task was given to the CM."))
+            return redirect("customer_detail", pk=c.pk)
+    fields = []
+    if rules:
+        for name in ["code", *rules.fields()]:
+            if name == "status":
+                continue
+            fields.append({
+                "name": name, "label": Customer._meta.get_field(name).verbose_name,
+                "choices": rules.choices(name) if name in LIST_OF_FIELD else None,
+                "value": request.POST.get(name, ""), "error": errors.get(name, ""),
+            })
+    return render(request, "customers/new.html", {
+        "units": units, "unit": unit, "cms": cms.filter(unit__path__startswith=unit.path) if unit else [],
+        "fields": fields, "errors": errors, "form_error": errors.get("__all__", ""), "cm_value": request.POST.get("cm", ""),
+    })
+
+
+@login_required
+def customer_import(request):
+    """Upload → dry run (every bad row listed) → import. Large files run in the background with progress."""
+    _manager_required(request.user)
+    report = None
+    if request.method == "POST" and request.POST.get("from_job"):
+        # "Import now" after a clean dry run: reuse the stored file, this time writing.
+        prev = get_object_or_404(Job, pk=request.POST["from_job"], created_by=request.user, kind="import_customers")
+        job = Job.objects.create(kind="import_customers", created_by=request.user,
+                                 params={**prev.params, "dry_run": False})
+        run_customer_import.enqueue(job.pk)
+        return redirect(reverse("customer_import") + f"?job={job.pk}")
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = request.FILES["file"]
+        dry = request.POST.get("mode") != "import"
+        name = default_storage.save(f"imports/{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read()))
+        job = Job.objects.create(kind="import_customers", created_by=request.user,
+                                 params={"path": name, "filename": upload.name, "dry_run": dry})
+        run_customer_import.enqueue(job.pk)
+        return redirect(reverse("customer_import") + f"?job={job.pk}")
+    job = None
+    if request.GET.get("job"):
+        job = Job.objects.filter(pk=request.GET["job"], created_by=request.user).first()
+        report = job.result if job and job.status in (Job.Status.DONE, Job.Status.FAILED) else None
+    return render(request, "customers/import.html", {"job": job, "report": report})
+
+
+@login_required
+def approvals(request):
+    pending = approvals_for(request.user).prefetch_related("decisions__staff")
+    page, query = paginate(request, pending)
+    staff = get_staff(request.user)
+    mine = ChangeRequest.objects.filter(requested_by=staff).select_related("customer")[:20] if staff else []
+    return render(request, "customers/approvals.html", {
+        "page": page, "query": query, "mine": mine, "field_labels": _field_labels(),
+        "role_labels": dict(Role.choices),
+    })
+
+
+@login_required
+@require_POST
+def decide(request, pk: int):
+    req = get_object_or_404(approvals_for(request.user), pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.decide(request.user, req, approve, request.POST.get("comment", ""))
+    except services.CustomerError as exc:
+        messages.error(request, "; ".join(exc.errors.values()))
+    else:
+        messages.success(request, _("Approved.") if approve else _("Rejected."))
+    return redirect(request.POST.get("next") or "approvals")
+
+
+@login_required
+@require_POST
+def withdraw(request, pk: int):
+    staff = get_staff(request.user)
+    req = get_object_or_404(ChangeRequest, pk=pk, requested_by=staff)
+    try:
+        services.withdraw(request.user, req)
+        messages.success(request, _("Request withdrawn."))
+    except services.CustomerError as exc:
+        messages.error(request, "; ".join(exc.errors.values()))
+    return redirect("customer_detail", pk=req.customer_id)
+
+
+__all__ = ["Staff"]

@@ -1,0 +1,1 @@
+"""Customer service work: visits with guidance follow-up, and the CM's task list."""
