@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
@@ -29,7 +29,10 @@ class BearerAuth(HttpBearer):
 
 
 api = NinjaAPI(
-    title="Kejing API", version=__version__, urls_namespace="api", auth=[BearerAuth(), django_auth],
+    title="Kejing API",
+    version=__version__,
+    urls_namespace="api",
+    auth=[BearerAuth(), django_auth],
     description="客经 Kejing — 客户经理工作平台接口 / API of the customer-manager platform.",
 )
 
@@ -53,21 +56,26 @@ class Message(Schema):
     detail: str
 
 
-@api.post("/auth/token", auth=None, response={200: TokenOut, 401: Message, 403: Message, 429: Message},
-          tags=["auth"], summary="Get a bearer token")
+@api.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: Message, 403: Message, 429: Message},
+    tags=["auth"],
+    summary="Get a bearer token",
+)
 def token(request, body: TokenIn):
     user = authenticate(request, username=body.username, password=body.password)
     if getattr(request, "axes_locked_out", False):
-        return 429, {"detail": "登录失败次数过多,请稍后再试 / too many failed attempts, try again later"}
+        return Status(429, {"detail": "登录失败次数过多,请稍后再试 / too many failed attempts, try again later"})
     if user is None:
-        return 401, {"detail": "用户名或密码错误 / wrong username or password"}
+        return Status(401, {"detail": "用户名或密码错误 / wrong username or password"})
     from kejing.org.scoping import get_staff
 
     staff = get_staff(user)
     if staff is not None and staff.must_change_password:
-        return 403, {"detail": "请先在网页上修改初始密码 / change your initial password on the web first"}
+        return Status(403, {"detail": "请先在网页上修改初始密码 / change your initial password on the web first"})
     _, raw = ApiToken.objects.issue(user)
-    return 200, {"token": raw}
+    return Status(200, {"token": raw})
 
 
 def not_found() -> HttpError:

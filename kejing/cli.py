@@ -83,9 +83,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     url = f"http://127.0.0.1:{args.port}/"
     if args.json:
-        print(json.dumps({"url": url, "database": str(path or "DATABASE_URL"), "password": result.password,
-                          "seconds": round(seconds, 2), "counts": result.counts, "users": result.users},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "url": url,
+                    "database": str(path or "DATABASE_URL"),
+                    "password": result.password,
+                    "seconds": round(seconds, 2),
+                    "counts": result.counts,
+                    "users": result.users,
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         _print_logins(result, url, path, seconds)
     if args.no_serve:
@@ -150,8 +160,10 @@ def _print_report(report, as_json: bool) -> None:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return
     state = "试运行 dry run" if report.dry_run else "已导入 imported"
-    print(f"{state}: {report.rows} 行 rows, 新增 created {report.created}, 更新 updated {report.updated}, "
-          f"无变化 unchanged {report.unchanged}")
+    print(
+        f"{state}: {report.rows} 行 rows, 新增 created {report.created}, 更新 updated {report.updated}, "
+        f"无变化 unchanged {report.unchanged}"
+    )
     for e in report.errors:
         print(f"  第 {e.row} 行 row {e.row} [{e.field}] {e.message}")
     if report.errors:
@@ -206,7 +218,9 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kejing", description="Kejing (客经) — 客户经理工作平台 / customer-manager platform")
+    p = argparse.ArgumentParser(
+        prog="kejing", description="Kejing (客经) — 客户经理工作平台 / customer-manager platform"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("setup", help="create or migrate the database and load policy files")
@@ -214,8 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="build the demo database, print the logins, then serve it")
     s.add_argument("--customers", type=int, default=10_000, help="number of tobacco retail customers (default 10000)")
-    s.add_argument("--password", default=DEFAULT_DEMO_PASSWORD,
-                   help=f"password of every demo login (default {DEFAULT_DEMO_PASSWORD})")
+    s.add_argument(
+        "--password",
+        default=DEFAULT_DEMO_PASSWORD,
+        help=f"password of every demo login (default {DEFAULT_DEMO_PASSWORD})",
+    )
     s.add_argument("--no-serve", action="store_true", help="build and print, do not start the server")
     s.add_argument("--json", action="store_true", help="print one JSON object with users, roles and password")
     s.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")

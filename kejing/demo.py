@@ -24,33 +24,142 @@ from kejing.customers.models import ChangeRequest, ComplianceRecord, Contact, Cu
 from kejing.org.models import OrgUnit, Role, Staff
 from kejing.service.models import Task, Visit
 
-
 # Eleven county marketing departments: (code, name, urban?, units, latitude, longitude)
 TOBACCO_DEPARTMENTS = [
-    ("YC", "榆次营销部", True, 10, 37.697, 112.708), ("TG", "太谷营销部", False, 6, 37.421, 112.551),
-    ("QX", "祁县营销部", False, 6, 37.358, 112.335), ("PY", "平遥营销部", False, 6, 37.189, 112.176),
-    ("JX", "介休营销部", True, 7, 37.027, 111.917), ("LS", "灵石营销部", False, 5, 36.847, 111.778),
-    ("SY", "寿阳营销部", False, 5, 37.895, 113.176), ("XY", "昔阳营销部", False, 5, 37.612, 113.706),
-    ("HS", "和顺营销部", False, 5, 37.329, 113.570), ("ZQ", "左权营销部", False, 5, 37.082, 113.379),
+    ("YC", "榆次营销部", True, 10, 37.697, 112.708),
+    ("TG", "太谷营销部", False, 6, 37.421, 112.551),
+    ("QX", "祁县营销部", False, 6, 37.358, 112.335),
+    ("PY", "平遥营销部", False, 6, 37.189, 112.176),
+    ("JX", "介休营销部", True, 7, 37.027, 111.917),
+    ("LS", "灵石营销部", False, 5, 36.847, 111.778),
+    ("SY", "寿阳营销部", False, 5, 37.895, 113.176),
+    ("XY", "昔阳营销部", False, 5, 37.612, 113.706),
+    ("HS", "和顺营销部", False, 5, 37.329, 113.570),
+    ("ZQ", "左权营销部", False, 5, 37.082, 113.379),
     ("YS", "榆社营销部", False, 5, 37.070, 112.975),
 ]
-SHOP_WORDS = ["鑫源", "福满", "惠民", "佳佳", "顺发", "万家", "康乐", "兴隆", "金穗", "百姓", "好邻居", "宏达",
-              "旺旺", "红旗", "永安", "大众", "新世纪", "和平", "阳光", "乐购", "丰泽", "聚源", "喜来", "吉祥",
-              "春晖", "明珠", "同心", "四季", "晋源", "德顺", "开心", "如意", "天天", "益民", "盛世", "东方"]
+STREETS = ["中心街", "建设路", "解放路", "新华街", "人民路", "顺城街", "迎宾街", "汇通路"]
+SHOP_WORDS = [
+    "鑫源",
+    "福满",
+    "惠民",
+    "佳佳",
+    "顺发",
+    "万家",
+    "康乐",
+    "兴隆",
+    "金穗",
+    "百姓",
+    "好邻居",
+    "宏达",
+    "旺旺",
+    "红旗",
+    "永安",
+    "大众",
+    "新世纪",
+    "和平",
+    "阳光",
+    "乐购",
+    "丰泽",
+    "聚源",
+    "喜来",
+    "吉祥",
+    "春晖",
+    "明珠",
+    "同心",
+    "四季",
+    "晋源",
+    "德顺",
+    "开心",
+    "如意",
+    "天天",
+    "益民",
+    "盛世",
+    "东方",
+]
 SURNAMES = list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎")
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英",
-         "霞", "平", "刚", "桂英", "建华", "志强", "海燕", "晓东", "红梅", "文斌", "雪", "鹏"]
-FORMAT_SUFFIX = {"grocery": "食杂店", "convenience": "便利店", "supermarket": "超市", "liquor": "烟酒商店",
-                 "entertainment": "棋牌室", "mall": "商场", "other": "商行"}
-FINDINGS = ["主销规格库存偏低,近两周断货两次", "店面陈列整齐,价签齐全", "新品试销反应一般,顾客询问较少",
-            "周边新开一家超市,客流有所下降", "客户反映高档烟走货慢", "节日备货意愿强", "动销台帐记录完整"]
-GUIDANCE = ["建议增加畅销规格的订量,保持一周安全库存", "建议把新品放在收银台旁的显眼位置",
-            "建议按规格整理陈列并补齐价签", "建议记录每日销量,下次拜访一起分析", "建议节前两周提前备货"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "志强",
+    "海燕",
+    "晓东",
+    "红梅",
+    "文斌",
+    "雪",
+    "鹏",
+]
+FORMAT_SUFFIX = {
+    "grocery": "食杂店",
+    "convenience": "便利店",
+    "supermarket": "超市",
+    "liquor": "烟酒商店",
+    "entertainment": "棋牌室",
+    "mall": "商场",
+    "other": "商行",
+}
+FINDINGS = [
+    "主销规格库存偏低,近两周断货两次",
+    "店面陈列整齐,价签齐全",
+    "新品试销反应一般,顾客询问较少",
+    "周边新开一家超市,客流有所下降",
+    "客户反映高档烟走货慢",
+    "节日备货意愿强",
+    "动销台帐记录完整",
+]
+GUIDANCE = [
+    "建议增加畅销规格的订量,保持一周安全库存",
+    "建议把新品放在收银台旁的显眼位置",
+    "建议按规格整理陈列并补齐价签",
+    "建议记录每日销量,下次拜访一起分析",
+    "建议节前两周提前备货",
+]
 TELECOM_WORDS = ["华信", "中远", "东方", "博源", "新锐", "汇通", "恒泰", "天成", "启明", "瑞丰", "宏图", "长城"]
-TELECOM_KINDS = ["科技有限公司", "物流有限公司", "制造有限公司", "医院", "学校", "商贸有限公司", "建设集团",
-                 "能源有限公司", "信息技术有限公司", "人民政府办公室"]
-BANK_KINDS = ["机械制造有限公司", "商贸有限公司", "建筑工程有限公司", "置业有限公司", "运输有限公司",
-              "电力有限公司", "农业开发有限公司", "软件有限公司", "医药有限公司", "酒店管理有限公司"]
+TELECOM_KINDS = [
+    "科技有限公司",
+    "物流有限公司",
+    "制造有限公司",
+    "医院",
+    "学校",
+    "商贸有限公司",
+    "建设集团",
+    "能源有限公司",
+    "信息技术有限公司",
+    "人民政府办公室",
+]
+BANK_KINDS = [
+    "机械制造有限公司",
+    "商贸有限公司",
+    "建筑工程有限公司",
+    "置业有限公司",
+    "运输有限公司",
+    "电力有限公司",
+    "农业开发有限公司",
+    "软件有限公司",
+    "医药有限公司",
+    "酒店管理有限公司",
+]
 
 
 @dataclass
@@ -61,8 +170,10 @@ class DemoResult:
 
 
 class _Builder:
-    def __init__(self, password: str, seed: int):
+    def __init__(self, password: str, seed: int, naive: bool = False):
         self.rng = random.Random(seed)
+        self.password = password
+        self.naive = naive  # the benchmark's baseline: one hash per user, one INSERT per customer
         self.hash = make_password(password)
         self.result = DemoResult(password=password)
         self.today = timezone.localdate()
@@ -74,34 +185,59 @@ class _Builder:
         return OrgUnit.objects.create(code=code, name=name, kind=kind, parent=parent, industry=industry, area=area)
 
     def person(self, username, name, unit, role, **extra) -> Staff:
-        user = User(username=username, password=self.hash, first_name=name,
-                    is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN)
+        user = User(
+            username=username,
+            password=self.hash,
+            first_name=name,
+            is_staff=role == Role.ADMIN,
+            is_superuser=role == Role.ADMIN,
+        )
         rng = self.rng
         years = rng.randint(1, 20)
         hire = self.today.replace(year=self.today.year - years, day=1)
         defaults = dict(
             employment_type=rng.choice(["formal", "formal", "contract"]),
             hire_date=hire,
-            cm_start_date=hire.replace(year=min(hire.year + rng.randint(0, 3), self.today.year)) if role == Role.CM else None,
+            cm_start_date=hire.replace(year=min(hire.year + rng.randint(0, 3), self.today.year))
+            if role == Role.CM
+            else None,
             education=rng.choice(["high_school", "vocational", "college", "college", "bachelor", "bachelor"]),
             major=rng.choice(["市场营销", "经济学", "会计", "计算机", "汉语言文学", "工商管理"]),
             phone=f"139{rng.randint(10000000, 99999999)}",
         )
         defaults["major_is_economics"] = defaults["major"] in ("市场营销", "经济学", "会计", "工商管理")
         if rng.random() < 0.4:
-            defaults["certificates"] = [{"kind": "marketer", "level": rng.choice(["junior", "intermediate"]),
-                                         "obtained": f"{self.today.year - rng.randint(1, 5)}-06-01"}]
+            defaults["certificates"] = [
+                {
+                    "kind": "marketer",
+                    "level": rng.choice(["junior", "intermediate"]),
+                    "obtained": f"{self.today.year - rng.randint(1, 5)}-06-01",
+                }
+            ]
         defaults.update(extra)
         self.users.append(user)
-        st = Staff(user=user, employee_no=username.upper(), name=name, unit=unit, role=role,
-                   must_change_password=False, **defaults)
+        st = Staff(
+            user=user,
+            employee_no=username.upper(),
+            name=name,
+            unit=unit,
+            role=role,
+            must_change_password=False,
+            **defaults,
+        )
         self.staff.append(st)
-        self.result.users.append({"username": username, "role": role, "name": name, "unit": unit.name,
-                                  "industry": unit.industry})
+        self.result.users.append(
+            {"username": username, "role": role, "name": name, "unit": unit.name, "industry": unit.industry}
+        )
         return st
 
     def flush_people(self) -> None:
-        User.objects.bulk_create(self.users)
+        if self.naive:
+            for u in self.users:
+                u.set_password(self.password)
+                u.save()
+        else:
+            User.objects.bulk_create(self.users)
         by_name = dict(User.objects.filter(username__in=[u.username for u in self.users]).values_list("username", "pk"))
         for st in self.staff:
             st.user_id = by_name[st.user.username]
@@ -113,14 +249,22 @@ class _Builder:
 
     # -- customers --------------------------------------------------------------------------------------------
     def _point(self, lat, lon, spread) -> tuple[Decimal, Decimal]:
-        return (Decimal(str(round(lat + self.rng.gauss(0, spread), 6))),
-                Decimal(str(round(lon + self.rng.gauss(0, spread), 6))))
+        return (
+            Decimal(str(round(lat + self.rng.gauss(0, spread), 6))),
+            Decimal(str(round(lon + self.rng.gauss(0, spread), 6))),
+        )
 
 
 @transaction.atomic
-def build(customers: int = 10_000, password: str = DEFAULT_DEMO_PASSWORD, seed: int = 2026) -> DemoResult:
-    """Create the demo data in an empty (migrated) database."""
-    b = _Builder(password, seed)
+def build(
+    customers: int = 10_000, password: str = DEFAULT_DEMO_PASSWORD, seed: int = 2026, naive: bool = False
+) -> DemoResult:
+    """Create the demo data in an empty (migrated) database.
+
+    ``naive=True`` builds the same data the straightforward way (a password hash per user, a ``save()`` per
+    customer); it exists only as the baseline of ``kejing bench demo``.
+    """
+    b = _Builder(password, seed, naive=naive)
     rng = b.rng
     tob = b.unit("T", "示范市烟草公司", "company", industry="tobacco")
     admin = b.person("admin", "系统管理员", tob, Role.ADMIN)
@@ -129,7 +273,6 @@ def build(customers: int = 10_000, password: str = DEFAULT_DEMO_PASSWORD, seed: 
     b.person("committee01", b.name(), tob, Role.COMMITTEE)
     b.person("trainer01", b.name(), tob, Role.TRAINER)
 
-    total_units = sum(d[3] for d in TOBACCO_DEPARTMENTS)
     cm_units: list[tuple[OrgUnit, float, float]] = []
     cm_no = mm_no = 0
     for i, (code, dname, urban, n_units, lat, lon) in enumerate(TOBACCO_DEPARTMENTS, start=1):
@@ -145,8 +288,13 @@ def build(customers: int = 10_000, password: str = DEFAULT_DEMO_PASSWORD, seed: 
                 # urban units are closer together; rural ones spread over the county
                 ulat = lat + rng.uniform(-0.08, 0.08) * (0.4 if urban else 1.0)
                 ulon = lon + rng.uniform(-0.1, 0.1) * (0.4 if urban else 1.0)
-                unit = b.unit(f"T-{code}-{k + 1:02d}", f"{dname[:2]}{k + 1}区", "unit", market,
-                              area="urban" if (urban or k == 0) else "rural")
+                unit = b.unit(
+                    f"T-{code}-{k + 1:02d}",
+                    f"{dname[:2]}{k + 1}区",
+                    "unit",
+                    market,
+                    area="urban" if (urban or k == 0) else "rural",
+                )
                 cm_no += 1
                 b.person(f"cm{cm_no:03d}", b.name(), unit, Role.CM)
                 cm_units.append((unit, ulat, ulon))
@@ -173,16 +321,25 @@ def build(customers: int = 10_000, password: str = DEFAULT_DEMO_PASSWORD, seed: 
             tier = max(1, min(30, int(rng.triangular(1, 30, 8))))
             lat, lon = b._point(ulat, ulon, spread)
             c = Customer(
-                industry="tobacco", code=f"T{serial:06d}", name=shop, phone=f"13{rng.randint(4, 9)}{rng.randint(10000000, 99999999)}",
-                address=f"{unit.name}{rng.choice(['中心街', '建设路', '解放路', '新华街', '人民路', '顺城街'])}{rng.randint(1, 300)}号",
-                latitude=lat, longitude=lon, unit=unit, cm=cm,
+                industry="tobacco",
+                code=f"T{serial:06d}",
+                name=shop,
+                phone=f"13{rng.randint(4, 9)}{rng.randint(10000000, 99999999)}",
+                address=f"{unit.name}{rng.choice(STREETS)}{rng.randint(1, 300)}号",
+                latitude=lat,
+                longitude=lon,
+                unit=unit,
+                cm=cm,
                 status="active" if rng.random() > 0.02 else "suspended",
                 value_tier="A" if tier >= 22 else "B" if tier >= 14 else "C" if tier >= 6 else "D",
                 customer_type="informant" if rng.random() < 0.05 else ("chain" if fmt == "supermarket" else "standard"),
-                licence_no=f"14070{serial:07d}", business_format=fmt,
+                licence_no=f"14070{serial:07d}",
+                business_format=fmt,
                 market_type=("city" if unit.area == "urban" else rng.choice(["town", "village", "village", "suburb"])),
-                market_scale=rng.choice(["large", "medium", "medium", "small", "small"]), tier=tier,
-                order_cycle=rng.choice(["W1", "W1", "W2"]), ordering_method=rng.choice(["online", "online", "phone", "pos"]),
+                market_scale=rng.choice(["large", "medium", "medium", "small", "small"]),
+                tier=tier,
+                order_cycle=rng.choice(["W1", "W1", "W2"]),
+                ordering_method=rng.choice(["online", "online", "phone", "pos"]),
             )
             c.name_initials, c.name_pinyin = pinyin_keys(c.name)
             objs.append(c)
@@ -198,11 +355,18 @@ def build(customers: int = 10_000, password: str = DEFAULT_DEMO_PASSWORD, seed: 
             unit, ulat, ulon = units[k % len(units)]
             serial += 1
             lat, lon = b._point(ulat, ulon, 0.02)
-            c = Customer(industry=industry, code=f"{'M' if industry == 'telecom' else 'B'}{serial:06d}",
-                         unit=unit, cm=ind_cms[unit.pk], latitude=lat, longitude=lon,
-                         phone=f"0354-{rng.randint(2000000, 8999999)}",
-                         address=f"{rng.choice(['榆次区', '太谷区', '介休市'])}{rng.choice(['迎宾街', '顺城街', '汇通路'])}{rng.randint(1, 500)}号",
-                         value_tier=rng.choice("ABCCDD"), size=rng.choice(["large", "medium", "small", "small", "micro"]))
+            c = Customer(
+                industry=industry,
+                code=f"{'M' if industry == 'telecom' else 'B'}{serial:06d}",
+                unit=unit,
+                cm=ind_cms[unit.pk],
+                latitude=lat,
+                longitude=lon,
+                phone=f"0354-{rng.randint(2000000, 8999999)}",
+                address=f"{rng.choice(['榆次区', '太谷区', '介休市'])}{rng.choice(STREETS)}{rng.randint(1, 500)}号",
+                value_tier=rng.choice("ABCCDD"),
+                size=rng.choice(["large", "medium", "small", "small", "micro"]),
+            )
             if industry == "telecom":
                 c.name = "示范" + rng.choice(TELECOM_WORDS) + rng.choice(TELECOM_KINDS)
                 c.ec_code = f"35{serial:08d}"
@@ -217,12 +381,19 @@ def build(customers: int = 10_000, password: str = DEFAULT_DEMO_PASSWORD, seed: 
                 c.name = "中国移动通信集团示范有限公司"
             c.name_initials, c.name_pinyin = pinyin_keys(c.name)
             objs.append(c)
-    Customer.objects.bulk_create(objs, batch_size=2000)
+    if naive:
+        for c in objs:
+            c.save()
+    else:
+        Customer.objects.bulk_create(objs, batch_size=2000)
 
     _activity(b, admin)
     b.result.counts = {
-        "customers": Customer.objects.count(), "staff": Staff.objects.count(), "units": OrgUnit.objects.count(),
-        "visits": Visit.objects.count(), "change_requests": ChangeRequest.objects.count(),
+        "customers": Customer.objects.count(),
+        "staff": Staff.objects.count(),
+        "units": OrgUnit.objects.count(),
+        "visits": Visit.objects.count(),
+        "change_requests": ChangeRequest.objects.count(),
     }
     return b.result
 
@@ -252,36 +423,72 @@ def _activity(b: _Builder, admin: Staff) -> None:
             continue
         last = today - dt.timedelta(days=rng.randint(5, 40))
         if rng.random() < 0.6:
-            visits.append(Visit(customer_id=pk, cm_id=cm_id, planned_for=last, status="done", visited_on=last,
-                                findings=rng.choice(FINDINGS), guidance=rng.choice(GUIDANCE),
-                                next_step="下次拜访核对执行情况"))
+            visits.append(
+                Visit(
+                    customer_id=pk,
+                    cm_id=cm_id,
+                    planned_for=last,
+                    status="done",
+                    visited_on=last,
+                    findings=rng.choice(FINDINGS),
+                    guidance=rng.choice(GUIDANCE),
+                    next_step="下次拜访核对执行情况",
+                )
+            )
         r = rng.random()
         if r < 0.08:
             visits.append(Visit(customer_id=pk, cm_id=cm_id, planned_for=today - dt.timedelta(days=rng.randint(1, 6))))
         elif r < 0.25:
             visits.append(Visit(customer_id=pk, cm_id=cm_id, planned_for=today + dt.timedelta(days=rng.randint(0, 10))))
         if industry != "tobacco" or rng.random() < 0.1:
-            contacts.append(Contact(customer_id=pk, name=b.name(), title="店主" if industry == "tobacco" else "经理",
-                                    phone=f"138{rng.randint(10000000, 99999999)}", is_primary=True))
+            contacts.append(
+                Contact(
+                    customer_id=pk,
+                    name=b.name(),
+                    title="店主" if industry == "tobacco" else "经理",
+                    phone=f"138{rng.randint(10000000, 99999999)}",
+                    is_primary=True,
+                )
+            )
     Visit.objects.bulk_create(visits, batch_size=2000)
     Contact.objects.bulk_create(contacts, batch_size=2000)
     monopoly = Staff.objects.get(employee_no="MONOPOLY01")
     shops = [pk for pk, _, ind in customers if ind == "tobacco"]
-    ComplianceRecord.objects.bulk_create([
-        ComplianceRecord(customer_id=pk, date=today - dt.timedelta(days=rng.randint(10, 300)),
-                         kind=rng.choice(["inspection_ok", "inspection_ok", "warning"]),
-                         description="例行检查", recorded_by=monopoly)
-        for pk in rng.sample(shops, min(len(shops), 300))
-    ])
+    ComplianceRecord.objects.bulk_create(
+        [
+            ComplianceRecord(
+                customer_id=pk,
+                date=today - dt.timedelta(days=rng.randint(10, 300)),
+                kind=rng.choice(["inspection_ok", "inspection_ok", "warning"]),
+                description="例行检查",
+                recorded_by=monopoly,
+            )
+            for pk in rng.sample(shops, min(len(shops), 300))
+        ]
+    )
     # a few requests in flight so that the approval inboxes are not empty
     for pk in rng.sample(shops, min(len(shops), 12)):
         c = Customer.objects.select_related("cm").get(pk=pk)
         new = "W2" if c.order_cycle == "W1" else "W1"
-        ChangeRequest.objects.create(customer=c, field="order_cycle", old_value=c.order_cycle, new_value=new,
-                                     reason="客户经营量变化,申请调整订货周期", steps=["market_manager", "center", "admin"],
-                                     current_role="market_manager", requested_by=c.cm)
+        ChangeRequest.objects.create(
+            customer=c,
+            field="order_cycle",
+            old_value=c.order_cycle,
+            new_value=new,
+            reason="客户经营量变化,申请调整订货周期",
+            steps=["market_manager", "center", "admin"],
+            current_role="market_manager",
+            requested_by=c.cm,
+        )
     for pk in rng.sample(shops, min(len(shops), 5)):
         c = Customer.objects.get(pk=pk)
-        tasks.append(Task(staff_id=c.cm_id, customer=c, kind="first_visit", title=f"首次拜访:{c.name}",
-                          due=today + dt.timedelta(days=rng.randint(-1, 3))))
+        tasks.append(
+            Task(
+                staff_id=c.cm_id,
+                customer=c,
+                kind="first_visit",
+                title=f"首次拜访:{c.name}",
+                due=today + dt.timedelta(days=rng.randint(-1, 3)),
+            )
+        )
     Task.objects.bulk_create(tasks)

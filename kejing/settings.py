@@ -140,4 +140,8 @@ LOGGING = {
 }
 
 # Labels shown for the industries everywhere (policy files use the keys).
-KEJING_INDUSTRIES = [("tobacco", _("Tobacco retail")), ("telecom", _("Telecom enterprise")), ("bank", _("Corporate bank"))]
+KEJING_INDUSTRIES = [
+    ("tobacco", _("Tobacco retail")),
+    ("telecom", _("Telecom enterprise")),
+    ("bank", _("Corporate bank")),
+]

@@ -38,13 +38,24 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def record(
-    *, actor, action: str, obj: models.Model, changes: dict[str, list[Any]] | None = None, customer=None,
-    approved_by=None, note: str = "",
+    *,
+    actor,
+    action: str,
+    obj: models.Model,
+    changes: dict[str, list[Any]] | None = None,
+    customer=None,
+    approved_by=None,
+    note: str = "",
 ) -> AuditLog:
     return AuditLog.objects.create(
-        actor=actor, action=action, model=obj._meta.label_lower, object_pk=str(obj.pk),
-        customer=customer, changes={k: [plain(a), plain(b)] for k, (a, b) in (changes or {}).items()},
-        approved_by=approved_by, note=note[:300],
+        actor=actor,
+        action=action,
+        model=obj._meta.label_lower,
+        object_pk=str(obj.pk),
+        customer=customer,
+        changes={k: [plain(a), plain(b)] for k, (a, b) in (changes or {}).items()},
+        approved_by=approved_by,
+        note=note[:300],
     )
 
 

@@ -27,7 +27,8 @@ def get_policy(industry: str, name: str, on: dt.date | None = None) -> dict[str,
     day = on or timezone.localdate()
     doc = (
         PolicyDocument.objects.filter(industry=industry, name=name, effective_from__lte=day)
-        .order_by("-effective_from", "-loaded_at").first()
+        .order_by("-effective_from", "-loaded_at")
+        .first()
     )
     data = doc.data if doc else load_policy(industry, name, settings.KEJING_POLICY_DIR)
     if on is None:
@@ -41,11 +42,15 @@ def load_policy_files() -> list[str]:
     added = []
     for pf in policy_files(settings.KEJING_POLICY_DIR):
         _, created = PolicyDocument.objects.get_or_create(
-            industry=pf.industry, name=pf.name, version=pf.version,
+            industry=pf.industry,
+            name=pf.name,
+            version=pf.version,
             defaults={
-                "effective_from": pf.effective_from, "title": pf.title,
+                "effective_from": pf.effective_from,
+                "title": pf.title,
                 # TOML dates are not JSON: keep them as ISO strings in the stored copy.
-                "data": _jsonable(pf.data), "source_file": str(pf.path.name),
+                "data": _jsonable(pf.data),
+                "source_file": str(pf.path.name),
             },
         )
         if created:

@@ -24,8 +24,14 @@ class CustomerAdmin(admin.ModelAdmin):
         fields = [f for f in form.changed_data if f in {f.name for f in Customer._meta.fields}]
         before = audit.snapshot(Customer.objects.get(pk=obj.pk), fields) if change else {}
         super().save_model(request, obj, form, change)
-        audit.record(actor=request.user, action="update" if change else "create", obj=obj, customer=obj,
-                     changes=audit.diff(before, audit.snapshot(obj, fields)), note="admin")
+        audit.record(
+            actor=request.user,
+            action="update" if change else "create",
+            obj=obj,
+            customer=obj,
+            changes=audit.diff(before, audit.snapshot(obj, fields)),
+            note="admin",
+        )
 
 
 class DecisionInline(admin.TabularInline):

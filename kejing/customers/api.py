@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from kejing.core.models import AuditLog
 
@@ -148,12 +148,30 @@ def _customer(c) -> dict:
 
 def _change(r: ChangeRequest) -> dict:
     return {
-        "id": r.pk, "customer_id": r.customer_id, "customer_name": r.customer.name, "field": r.field,
-        "old_value": r.old_value, "new_value": r.new_value, "reason": r.reason, "mode": r.mode, "status": r.status,
-        "steps": r.steps, "current_role": r.current_role, "requested_by": r.requested_by.name,
+        "id": r.pk,
+        "customer_id": r.customer_id,
+        "customer_name": r.customer.name,
+        "field": r.field,
+        "old_value": r.old_value,
+        "new_value": r.new_value,
+        "reason": r.reason,
+        "mode": r.mode,
+        "status": r.status,
+        "steps": r.steps,
+        "current_role": r.current_role,
+        "requested_by": r.requested_by.name,
         "requested_at": r.requested_at,
-        "decisions": [{"step": d.step, "role": d.role, "staff": d.staff.name, "approved": d.approved,
-                       "comment": d.comment, "at": d.at} for d in r.decisions.all()],
+        "decisions": [
+            {
+                "step": d.step,
+                "role": d.role,
+                "staff": d.staff.name,
+                "approved": d.approved,
+                "comment": d.comment,
+                "at": d.at,
+            }
+            for d in r.decisions.all()
+        ],
     }
 
 
@@ -168,7 +186,7 @@ def list_customers(request, filters: Query[CustomerFilters]):
     size = max(1, min(filters.page_size, 500))
     page = max(1, filters.page)
     count = qs.count()
-    items = [_customer(c) for c in qs[(page - 1) * size: page * size]]
+    items = [_customer(c) for c in qs[(page - 1) * size : page * size]]
     return {"count": count, "page": page, "page_size": size, "items": items}
 
 
@@ -177,35 +195,51 @@ def get_customer(request, customer_id: int):
     return _customer(get_object_or_404(visible_customers(request.user), pk=customer_id))
 
 
-@router.patch("/customers/{customer_id}", response=CustomerOut,
-              summary="Change fields I may change at once (others need a change request)")
+@router.patch(
+    "/customers/{customer_id}",
+    response=CustomerOut,
+    summary="Change fields I may change at once (others need a change request)",
+)
 def patch_customer(request, customer_id: int, body: CustomerPatch):
     c = get_object_or_404(visible_customers(request.user), pk=customer_id)
     services.apply_changes(request.user, c, body.dict(exclude_unset=True))
     return _customer(get_object_or_404(visible_customers(request.user), pk=customer_id))
 
 
-@router.get("/customers/{customer_id}/change-requests", response=list[ChangeOut], summary="Change requests of a customer")
+@router.get(
+    "/customers/{customer_id}/change-requests", response=list[ChangeOut], summary="Change requests of a customer"
+)
 def customer_changes(request, customer_id: int):
     c = get_object_or_404(visible_customers(request.user), pk=customer_id)
     return [_change(r) for r in _changes_qs().filter(customer=c)]
 
 
-@router.post("/customers/{customer_id}/change-requests", response={201: ChangeOut},
-             summary="Request a change that needs approval")
+@router.post(
+    "/customers/{customer_id}/change-requests",
+    response={201: ChangeOut},
+    summary="Request a change that needs approval",
+)
 def create_change(request, customer_id: int, body: ChangeIn):
     c = get_object_or_404(visible_customers(request.user), pk=customer_id)
     req = services.request_change(request.user, c, body.field, body.new_value, body.reason)
-    return 201, _change(_changes_qs().get(pk=req.pk))
+    return Status(201, _change(_changes_qs().get(pk=req.pk)))
 
 
 @router.get("/customers/{customer_id}/history", response=list[HistoryOut], summary="Change history (audit)")
 def customer_history(request, customer_id: int):
     c = get_object_or_404(visible_customers(request.user), pk=customer_id)
     rows = AuditLog.objects.filter(customer=c).select_related("actor", "approved_by")[:500]
-    return [{"at": a.at, "actor": a.actor.get_username() if a.actor else None, "action": a.action,
-             "changes": a.changes, "approved_by": a.approved_by.get_username() if a.approved_by else None,
-             "note": a.note} for a in rows]
+    return [
+        {
+            "at": a.at,
+            "actor": a.actor.get_username() if a.actor else None,
+            "action": a.action,
+            "changes": a.changes,
+            "approved_by": a.approved_by.get_username() if a.approved_by else None,
+            "note": a.note,
+        }
+        for a in rows
+    ]
 
 
 @router.get("/approvals", response=list[ChangeOut], summary="Requests waiting for my decision")

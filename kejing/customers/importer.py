@@ -76,13 +76,22 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "rows": self.rows, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-            "dry_run": self.dry_run, "ok": self.ok, "errors": [e.as_dict() for e in self.errors],
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "errors": [e.as_dict() for e in self.errors],
         }
 
 
 def import_customers(
-    table: Table, *, actor=None, allowed_units=None, dry_run: bool = True,
+    table: Table,
+    *,
+    actor=None,
+    allowed_units=None,
+    dry_run: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Validate (and unless ``dry_run`` write) the rows of ``table``.
@@ -225,18 +234,30 @@ def _write(to_create: list[Customer], to_update: list[tuple[Customer, dict]], ac
     created = Customer.objects.filter(code__in=[c.code for c in to_create]).only("pk", "code")
     pk_of = {c.code: c.pk for c in created}
     entries = [
-        AuditLog(actor=actor, action="import", model="customers.customer", object_pk=str(pk_of[c.code]),
-                 customer_id=pk_of[c.code], changes={"code": [None, c.code], "name": [None, c.name]})
+        AuditLog(
+            actor=actor,
+            action="import",
+            model="customers.customer",
+            object_pk=str(pk_of[c.code]),
+            customer_id=pk_of[c.code],
+            changes={"code": [None, c.code], "name": [None, c.name]},
+        )
         for c in to_create
     ]
     fields: set[str] = set()
     for cur, changes in to_update:
         cur.refresh_search_keys()
         fields.update(changes)
-        entries.append(AuditLog(
-            actor=actor, action="import", model="customers.customer", object_pk=str(cur.pk), customer_id=cur.pk,
-            changes={k: [audit.plain(a), audit.plain(b)] for k, (a, b) in changes.items()},
-        ))
+        entries.append(
+            AuditLog(
+                actor=actor,
+                action="import",
+                model="customers.customer",
+                object_pk=str(cur.pk),
+                customer_id=cur.pk,
+                changes={k: [audit.plain(a), audit.plain(b)] for k, (a, b) in changes.items()},
+            )
+        )
     if to_update:
         Customer.objects.bulk_update(
             [c for c, _ in to_update], sorted(fields | {"name_initials", "name_pinyin"}), batch_size=500

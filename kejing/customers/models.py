@@ -34,7 +34,11 @@ class Customer(models.Model):
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     unit = models.ForeignKey(OrgUnit, verbose_name=_("region unit"), on_delete=models.PROTECT, related_name="customers")
     cm = models.ForeignKey(
-        Staff, verbose_name=_("customer manager"), null=True, blank=True, on_delete=models.PROTECT,
+        Staff,
+        verbose_name=_("customer manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="customers",
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -66,9 +70,6 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
-    def refresh_search_keys(self) -> None:
-        self.name_initials, self.name_pinyin = pinyin_keys(self.name)
-
     def save(self, *args, **kwargs) -> None:
         self.refresh_search_keys()
         if self.licence_no == "":
@@ -78,6 +79,9 @@ class Customer(models.Model):
         if self.credit_code == "":
             self.credit_code = None
         super().save(*args, **kwargs)
+
+    def refresh_search_keys(self) -> None:
+        self.name_initials, self.name_pinyin = pinyin_keys(self.name)
 
 
 class Contact(models.Model):
@@ -161,3 +165,6 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["request", "step"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.step} {self.role} {'✔' if self.approved else '✘'}"

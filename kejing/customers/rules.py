@@ -29,8 +29,15 @@ LIST_OF_FIELD = {
 }
 COMMON_FIELDS = ["name", "phone", "address", "latitude", "longitude", "status", "value_tier", "customer_type"]
 INDUSTRY_FIELDS = {
-    "tobacco": ["licence_no", "business_format", "market_type", "market_scale", "tier", "order_cycle",
-                "ordering_method"],
+    "tobacco": [
+        "licence_no",
+        "business_format",
+        "market_type",
+        "market_scale",
+        "tier",
+        "order_cycle",
+        "ordering_method",
+    ],
     "telecom": ["ec_code", "sector", "size"],
     "bank": ["credit_code", "sector", "size"],
 }
@@ -61,8 +68,11 @@ class CustomerRules:
         rules = {}
         for name, spec in data.get("fields", {}).items():
             rules[name] = FieldRule(
-                name=name, mode=spec.get("mode", "owner"), steps=tuple(spec.get("steps", ())),
-                owner=spec.get("owner", ""), review=spec.get("review", ""),
+                name=name,
+                mode=spec.get("mode", "owner"),
+                steps=tuple(spec.get("steps", ())),
+                owner=spec.get("owner", ""),
+                review=spec.get("review", ""),
                 inform_customer=bool(spec.get("inform_customer", False)),
             )
         return cls(industry=industry, data=data, rules=rules)

@@ -10,9 +10,16 @@ from kejing.org.scoping import get_staff, is_admin
 from .models import ChangeRequest, Customer
 
 SORTS = {
-    "code": "code", "-code": "-code", "name": "name_pinyin", "-name": "-name_pinyin",
-    "tier": "tier", "-tier": "-tier", "value": "value_tier", "-value": "-value_tier",
-    "updated": "updated_at", "-updated": "-updated_at",
+    "code": "code",
+    "-code": "-code",
+    "name": "name_pinyin",
+    "-name": "-name_pinyin",
+    "tier": "tier",
+    "-tier": "-tier",
+    "value": "value_tier",
+    "-value": "-value_tier",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
 }
 
 
@@ -35,8 +42,12 @@ def search(qs: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     if not text:
         return qs
     q = (
-        Q(name__icontains=text) | Q(code__icontains=text) | Q(phone__contains=text)
-        | Q(licence_no__contains=text) | Q(ec_code__contains=text) | Q(credit_code__icontains=text)
+        Q(name__icontains=text)
+        | Q(code__icontains=text)
+        | Q(phone__contains=text)
+        | Q(licence_no__contains=text)
+        | Q(ec_code__contains=text)
+        | Q(credit_code__icontains=text)
     )
     if text.isascii() and text.isalpha():
         low = text.lower()

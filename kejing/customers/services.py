@@ -87,7 +87,13 @@ def apply_changes(user, customer: Customer, changes: dict[str, Any]) -> list[str
     for name, value in cleaned.items():
         setattr(locked, name, value)
     locked.save()
-    audit.record(actor=user, action="update", obj=locked, customer=locked, changes=audit.diff(before, audit.snapshot(locked, cleaned)))
+    audit.record(
+        actor=user,
+        action="update",
+        obj=locked,
+        customer=locked,
+        changes=audit.diff(before, audit.snapshot(locked, cleaned)),
+    )
     for name in cleaned:
         setattr(customer, name, getattr(locked, name))
     return list(cleaned)
@@ -113,13 +119,24 @@ def request_change(user, customer: Customer, field: str, new_value: Any, reason:
     if ChangeRequest.objects.filter(customer=customer, field=field, status=ChangeRequest.Status.PENDING).exists():
         raise CustomerError({field: "该字段已有待审批的申请 / a request for this field is already pending"})
     req = ChangeRequest.objects.create(
-        customer=customer, field=field, old_value=_display(getattr(customer, field)), new_value=_display(value),
-        reason=reason[:300], mode=rule.mode, steps=list(rule.steps), step_index=0,
-        current_role=rule.steps[0] if rule.steps else "", requested_by=staff,
+        customer=customer,
+        field=field,
+        old_value=_display(getattr(customer, field)),
+        new_value=_display(value),
+        reason=reason[:300],
+        mode=rule.mode,
+        steps=list(rule.steps),
+        step_index=0,
+        current_role=rule.steps[0] if rule.steps else "",
+        requested_by=staff,
     )
     audit.record(
-        actor=user, action="request", obj=req, customer=customer,
-        changes={field: [req.old_value, req.new_value]}, note=reason,
+        actor=user,
+        action="request",
+        obj=req,
+        customer=customer,
+        changes={field: [req.old_value, req.new_value]},
+        note=reason,
     )
     return req
 
@@ -138,8 +155,9 @@ def decide(user, request: ChangeRequest, approve: bool, comment: str = "") -> Ch
     _check_visible(user, req.customer)
     if not approve and not comment.strip():
         raise CustomerError({"comment": "驳回时请填写理由 / give a reason when rejecting"})
-    Decision.objects.create(request=req, step=req.step_index, role=req.current_role, staff=staff,
-                            approved=approve, comment=comment[:300])
+    Decision.objects.create(
+        request=req, step=req.step_index, role=req.current_role, staff=staff, approved=approve, comment=comment[:300]
+    )
     customer = req.customer
     if not approve:
         req.status = ChangeRequest.Status.REJECTED
@@ -147,8 +165,14 @@ def decide(user, request: ChangeRequest, approve: bool, comment: str = "") -> Ch
         req.save()
         audit.record(actor=user, action="reject", obj=req, customer=customer, note=comment)
         return req
-    audit.record(actor=user, action="approve", obj=req, customer=customer, note=comment,
-                 changes={req.field: [req.old_value, req.new_value]})
+    audit.record(
+        actor=user,
+        action="approve",
+        obj=req,
+        customer=customer,
+        note=comment,
+        changes={req.field: [req.old_value, req.new_value]},
+    )
     if req.step_index + 1 < len(req.steps):
         req.step_index += 1
         req.current_role = req.steps[req.step_index]
@@ -161,8 +185,13 @@ def decide(user, request: ChangeRequest, approve: bool, comment: str = "") -> Ch
     setattr(locked, req.field, value)
     locked.save()
     audit.record(
-        actor=req.requested_by.user, action="update", obj=locked, customer=locked, approved_by=user,
-        changes=audit.diff(before, audit.snapshot(locked, [req.field])), note=f"change request #{req.pk}",
+        actor=req.requested_by.user,
+        action="update",
+        obj=locked,
+        customer=locked,
+        approved_by=user,
+        changes=audit.diff(before, audit.snapshot(locked, [req.field])),
+        note=f"change request #{req.pk}",
     )
     req.status = ChangeRequest.Status.APPLIED
     req.current_role = ""
@@ -171,7 +200,9 @@ def decide(user, request: ChangeRequest, approve: bool, comment: str = "") -> Ch
     rule = rules.rule(req.field)
     if rule and rule.inform_customer and locked.cm_id:
         Task.objects.create(
-            staff_id=locked.cm_id, customer=locked, kind=Task.Kind.INFORM_CUSTOMER,
+            staff_id=locked.cm_id,
+            customer=locked,
+            kind=Task.Kind.INFORM_CUSTOMER,
             title=f"告知客户:{rules.label(req.field, req.new_value) or req.new_value}",
             due=timezone.localdate() + dt.timedelta(days=3),
         )
@@ -235,11 +266,19 @@ def intake(user, *, unit: OrgUnit, cm: Staff | None, data: dict[str, Any]) -> Cu
     if errors:
         raise CustomerError(errors)
     customer = Customer.objects.create(industry=unit.industry, code=code, unit=unit, cm=cm, **values)
-    audit.record(actor=user, action="create", obj=customer, customer=customer,
-                 changes={k: [None, v] for k, v in audit.snapshot(customer, ["code", "name", "unit", "cm", *values]).items()})
+    audit.record(
+        actor=user,
+        action="create",
+        obj=customer,
+        customer=customer,
+        changes={k: [None, v] for k, v in audit.snapshot(customer, ["code", "name", "unit", "cm", *values]).items()},
+    )
     if cm is not None:
         Task.objects.create(
-            staff=cm, customer=customer, kind=Task.Kind.FIRST_VISIT, title=f"首次拜访:{customer.name}",
+            staff=cm,
+            customer=customer,
+            kind=Task.Kind.FIRST_VISIT,
+            title=f"首次拜访:{customer.name}",
             due=timezone.localdate() + dt.timedelta(days=FIRST_VISIT_DAYS),
         )
     return customer
@@ -268,8 +307,14 @@ def reassign(user, customers: Iterable[Customer], new_cm: Staff, note: str = "")
         customer.cm = new_cm
         customer.unit = new_cm.unit
         customer.save(update_fields=["cm", "unit", "updated_at"])
-        audit.record(actor=user, action="reassign", obj=customer, customer=customer,
-                     changes=audit.diff(before, audit.snapshot(customer, ["cm", "unit"])), note=note)
+        audit.record(
+            actor=user,
+            action="reassign",
+            obj=customer,
+            customer=customer,
+            changes=audit.diff(before, audit.snapshot(customer, ["cm", "unit"])),
+            note=note,
+        )
         moved += 1
     Visit.objects.filter(customer_id__in=ids, status=Visit.Status.PLANNED).update(cm=new_cm)
     Task.objects.filter(customer_id__in=ids, done_at__isnull=True).update(staff=new_cm)
@@ -277,8 +322,9 @@ def reassign(user, customers: Iterable[Customer], new_cm: Staff, note: str = "")
 
 
 @transaction.atomic
-def add_contact(user, customer: Customer, *, name: str, title: str = "", phone: str = "",
-                is_primary: bool = False) -> Contact:
+def add_contact(
+    user, customer: Customer, *, name: str, title: str = "", phone: str = "", is_primary: bool = False
+) -> Contact:
     _check_visible(user, customer)
     from kejing.core.validators import normalize_phone, phone_error
 
@@ -292,15 +338,23 @@ def add_contact(user, customer: Customer, *, name: str, title: str = "", phone: 
         raise CustomerError(errors)
     if is_primary:
         customer.contacts.update(is_primary=False)
-    contact = Contact.objects.create(customer=customer, name=name.strip(), title=title.strip(), phone=phone,
-                                     is_primary=is_primary)
-    audit.record(actor=user, action="create", obj=contact, customer=customer,
-                 changes={"contact": [None, f"{contact.name} {contact.phone}"]})
+    contact = Contact.objects.create(
+        customer=customer, name=name.strip(), title=title.strip(), phone=phone, is_primary=is_primary
+    )
+    audit.record(
+        actor=user,
+        action="create",
+        obj=contact,
+        customer=customer,
+        changes={"contact": [None, f"{contact.name} {contact.phone}"]},
+    )
     return contact
 
 
 @transaction.atomic
-def add_compliance_record(user, customer: Customer, *, date: dt.date, kind: str, description: str = "") -> ComplianceRecord:
+def add_compliance_record(
+    user, customer: Customer, *, date: dt.date, kind: str, description: str = ""
+) -> ComplianceRecord:
     """Only the compliance owner (the monopoly department by default) writes these."""
     _check_visible(user, customer)
     staff = get_staff(user)
@@ -312,8 +366,14 @@ def add_compliance_record(user, customer: Customer, *, date: dt.date, kind: str,
         raise CustomerError("守法记录由专卖部门维护 / compliance records are kept by the monopoly department")
     if kind not in dict(rules.compliance_kinds()):
         raise CustomerError({"kind": "未知的记录类型 / unknown kind"})
-    rec = ComplianceRecord.objects.create(customer=customer, date=date, kind=kind, description=description[:300],
-                                          recorded_by=staff)
-    audit.record(actor=user, action="create", obj=rec, customer=customer,
-                 changes={"compliance": [None, f"{date} {kind} {description}"]})
+    rec = ComplianceRecord.objects.create(
+        customer=customer, date=date, kind=kind, description=description[:300], recorded_by=staff
+    )
+    audit.record(
+        actor=user,
+        action="create",
+        obj=rec,
+        customer=customer,
+        changes={"compliance": [None, f"{date} {kind} {description}"]},
+    )
     return rec

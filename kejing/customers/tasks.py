@@ -28,7 +28,10 @@ def run_customer_import(job_id: int) -> None:
             allowed = OrgUnit.objects.filter(pk__in=allowed.values("pk"))
         job.progress(0, len(table.rows), "校验中 / validating")
         report = import_customers(
-            table, actor=user, allowed_units=allowed, dry_run=job.params.get("dry_run", True),
+            table,
+            actor=user,
+            allowed_units=allowed,
+            dry_run=job.params.get("dry_run", True),
             progress=lambda done, total: job.progress(done, total),
         )
         result = report.as_dict()
@@ -37,5 +40,10 @@ def run_customer_import(job_id: int) -> None:
     except (TableError, OSError, KeyError) as exc:
         result = {"ok": False, "errors": [{"row": 0, "field": "", "message": str(exc)}], "rows": 0}
         status = Job.Status.FAILED
-    Job.objects.filter(pk=job.pk).update(status=status, result=result, finished_at=timezone.now(),
-                                         done=result.get("rows", 0), total=result.get("rows", 0))
+    Job.objects.filter(pk=job.pk).update(
+        status=status,
+        result=result,
+        finished_at=timezone.now(),
+        done=result.get("rows", 0),
+        total=result.get("rows", 0),
+    )

@@ -49,13 +49,21 @@ def customer_list(request):
     page, query = paginate(request, qs)
     industries = _industries(request.user)
     rules = rules_for(industries[0]) if len(industries) == 1 else None
-    return render(request, "customers/list.html", {
-        "page": page, "query": query, "filters": {k: request.GET.get(k, "") for k in FILTER_KEYS},
-        "value_tiers": rules.choices("value_tier") if rules else [],
-        "statuses": Customer.Status.choices, "industries": industries,
-        "units": unit_scope(request.user).filter(kind=OrgUnit.Kind.UNIT) if get_staff(request.user) and not
-        get_staff(request.user).is_cm else [],
-    })
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "page": page,
+            "query": query,
+            "filters": {k: request.GET.get(k, "") for k in FILTER_KEYS},
+            "value_tiers": rules.choices("value_tier") if rules else [],
+            "statuses": Customer.Status.choices,
+            "industries": industries,
+            "units": unit_scope(request.user).filter(kind=OrgUnit.Kind.UNIT)
+            if get_staff(request.user) and not get_staff(request.user).is_cm
+            else [],
+        },
+    )
 
 
 @login_required
@@ -87,20 +95,31 @@ def customer_detail(request, pk: int):
 
     rules = rules_for(c.industry)
     history = AuditLog.objects.filter(customer=c).select_related("actor", "approved_by")[:100]
-    return render(request, "customers/detail.html", {
-        "c": c, "attributes": _attributes(c), "contacts": c.contacts.all(),
-        "compliance": c.compliance_records.select_related("recorded_by")[:50],
-        "compliance_kinds": dict(rules.compliance_kinds()), "has_compliance": bool(rules.compliance_kinds()),
-        "can_add_compliance": services.authority(request.user, c, "licence_no") == "direct" or (
-            get_staff(request.user) is not None
-            and get_staff(request.user).role == rules.data.get("compliance", {}).get("owner")),
-        "history": history, "field_labels": _field_labels(),
-        "visits": Visit.objects.filter(customer=c).select_related("cm")[:30],
-        "requests": ChangeRequest.objects.filter(customer=c).select_related("requested_by")
-        .prefetch_related("decisions__staff")[:30],
-        "tasks": Task.objects.filter(customer=c, done_at__isnull=True),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "c": c,
+            "attributes": _attributes(c),
+            "contacts": c.contacts.all(),
+            "compliance": c.compliance_records.select_related("recorded_by")[:50],
+            "compliance_kinds": dict(rules.compliance_kinds()),
+            "has_compliance": bool(rules.compliance_kinds()),
+            "can_add_compliance": services.authority(request.user, c, "licence_no") == "direct"
+            or (
+                get_staff(request.user) is not None
+                and get_staff(request.user).role == rules.data.get("compliance", {}).get("owner")
+            ),
+            "history": history,
+            "field_labels": _field_labels(),
+            "visits": Visit.objects.filter(customer=c).select_related("cm")[:30],
+            "requests": ChangeRequest.objects.filter(customer=c)
+            .select_related("requested_by")
+            .prefetch_related("decisions__staff")[:30],
+            "tasks": Task.objects.filter(customer=c, done_at__isnull=True),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _field_labels() -> dict[str, str]:
@@ -113,18 +132,28 @@ def _edit_fields(user, c: Customer, posted=None, errors=None) -> list[dict[str, 
     for name in rules.fields():
         mode = services.authority(user, c, name)
         value = getattr(c, name)
-        shown = posted.get(name, "" if value is None else str(value)) if posted is not None else (
-            "" if value is None else str(value))
-        choices = rules.choices(name) if name in LIST_OF_FIELD else (
-            Customer.Status.choices if name == "status" else None)
+        shown = (
+            posted.get(name, "" if value is None else str(value))
+            if posted is not None
+            else ("" if value is None else str(value))
+        )
+        choices = (
+            rules.choices(name) if name in LIST_OF_FIELD else (Customer.Status.choices if name == "status" else None)
+        )
         rule = rules.rule(name)
-        out.append({
-            "name": name, "label": Customer._meta.get_field(name).verbose_name, "mode": mode, "value": shown,
-            "display": c.get_status_display() if name == "status" else rules.display(name, value),
-            "choices": choices, "error": (errors or {}).get(name, ""),
-            "steps": [str(dict(Role.choices).get(s, s)) for s in (rule.steps if rule else ())],
-            "route": bool(rule and rule.mode == "route"),
-        })
+        out.append(
+            {
+                "name": name,
+                "label": Customer._meta.get_field(name).verbose_name,
+                "mode": mode,
+                "value": shown,
+                "display": c.get_status_display() if name == "status" else rules.display(name, value),
+                "choices": choices,
+                "error": (errors or {}).get(name, ""),
+                "steps": [str(dict(Role.choices).get(s, s)) for s in (rule.steps if rule else ())],
+                "route": bool(rule and rule.mode == "route"),
+            }
+        )
     return out
 
 
@@ -159,19 +188,34 @@ def customer_edit(request, pk: int):
                 errors = exc.errors
             else:
                 if done:
-                    messages.success(request, _("Saved: %(fields)s") % {"fields": ", ".join(
-                        str(Customer._meta.get_field(f).verbose_name) for f in done)})
+                    messages.success(
+                        request,
+                        _("Saved: %(fields)s")
+                        % {"fields": ", ".join(str(Customer._meta.get_field(f).verbose_name) for f in done)},
+                    )
                 for r in reqs:
-                    messages.info(request, _("Change request for “%(field)s” sent for approval.") % {
-                        "field": Customer._meta.get_field(r.field).verbose_name})
+                    messages.info(
+                        request,
+                        _("Change request for “%(field)s” sent for approval.")
+                        % {"field": Customer._meta.get_field(r.field).verbose_name},
+                    )
                 if not done and not reqs:
                     messages.info(request, _("Nothing was changed."))
                 return redirect("customer_detail", pk=c.pk)
         fields = _edit_fields(request.user, c, request.POST, errors)
     else:
         fields = _edit_fields(request.user, c)
-    return render(request, "customers/edit.html", {"c": c, "fields": fields, "errors": errors, "form_error": errors.get("__all__", ""),
-                                                   "reason": request.POST.get("reason", "")})
+    return render(
+        request,
+        "customers/edit.html",
+        {
+            "c": c,
+            "fields": fields,
+            "errors": errors,
+            "form_error": errors.get("__all__", ""),
+            "reason": request.POST.get("reason", ""),
+        },
+    )
 
 
 @login_required
@@ -179,8 +223,14 @@ def customer_edit(request, pk: int):
 def contact_add(request, pk: int):
     c = get_object_or_404(visible_customers(request.user), pk=pk)
     try:
-        services.add_contact(request.user, c, name=request.POST.get("name", ""), title=request.POST.get("title", ""),
-                             phone=request.POST.get("phone", ""), is_primary=bool(request.POST.get("is_primary")))
+        services.add_contact(
+            request.user,
+            c,
+            name=request.POST.get("name", ""),
+            title=request.POST.get("title", ""),
+            phone=request.POST.get("phone", ""),
+            is_primary=bool(request.POST.get("is_primary")),
+        )
         messages.success(request, _("Contact added."))
     except services.CustomerError as exc:
         messages.error(request, "; ".join(exc.errors.values()))
@@ -197,8 +247,13 @@ def compliance_add(request, pk: int):
         messages.error(request, _("Enter a valid date."))
         return redirect("customer_detail", pk=c.pk)
     try:
-        services.add_compliance_record(request.user, c, date=day, kind=request.POST.get("kind", ""),
-                                       description=request.POST.get("description", ""))
+        services.add_compliance_record(
+            request.user,
+            c,
+            date=day,
+            kind=request.POST.get("kind", ""),
+            description=request.POST.get("description", ""),
+        )
         messages.success(request, _("Compliance record added."))
     except services.CustomerError as exc:
         messages.error(request, "; ".join(exc.errors.values()))
@@ -231,15 +286,28 @@ def customer_new(request):
         for name in ["code", *rules.fields()]:
             if name == "status":
                 continue
-            fields.append({
-                "name": name, "label": Customer._meta.get_field(name).verbose_name,
-                "choices": rules.choices(name) if name in LIST_OF_FIELD else None,
-                "value": request.POST.get(name, ""), "error": errors.get(name, ""),
-            })
-    return render(request, "customers/new.html", {
-        "units": units, "unit": unit, "cms": cms.filter(unit__path__startswith=unit.path) if unit else [],
-        "fields": fields, "errors": errors, "form_error": errors.get("__all__", ""), "cm_value": request.POST.get("cm", ""),
-    })
+            fields.append(
+                {
+                    "name": name,
+                    "label": Customer._meta.get_field(name).verbose_name,
+                    "choices": rules.choices(name) if name in LIST_OF_FIELD else None,
+                    "value": request.POST.get(name, ""),
+                    "error": errors.get(name, ""),
+                }
+            )
+    return render(
+        request,
+        "customers/new.html",
+        {
+            "units": units,
+            "unit": unit,
+            "cms": cms.filter(unit__path__startswith=unit.path) if unit else [],
+            "fields": fields,
+            "errors": errors,
+            "form_error": errors.get("__all__", ""),
+            "cm_value": request.POST.get("cm", ""),
+        },
+    )
 
 
 @login_required
@@ -250,16 +318,20 @@ def customer_import(request):
     if request.method == "POST" and request.POST.get("from_job"):
         # "Import now" after a clean dry run: reuse the stored file, this time writing.
         prev = get_object_or_404(Job, pk=request.POST["from_job"], created_by=request.user, kind="import_customers")
-        job = Job.objects.create(kind="import_customers", created_by=request.user,
-                                 params={**prev.params, "dry_run": False})
+        job = Job.objects.create(
+            kind="import_customers", created_by=request.user, params={**prev.params, "dry_run": False}
+        )
         run_customer_import.enqueue(job.pk)
         return redirect(reverse("customer_import") + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
         upload = request.FILES["file"]
         dry = request.POST.get("mode") != "import"
         name = default_storage.save(f"imports/{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read()))
-        job = Job.objects.create(kind="import_customers", created_by=request.user,
-                                 params={"path": name, "filename": upload.name, "dry_run": dry})
+        job = Job.objects.create(
+            kind="import_customers",
+            created_by=request.user,
+            params={"path": name, "filename": upload.name, "dry_run": dry},
+        )
         run_customer_import.enqueue(job.pk)
         return redirect(reverse("customer_import") + f"?job={job.pk}")
     job = None
@@ -275,10 +347,17 @@ def approvals(request):
     page, query = paginate(request, pending)
     staff = get_staff(request.user)
     mine = ChangeRequest.objects.filter(requested_by=staff).select_related("customer")[:20] if staff else []
-    return render(request, "customers/approvals.html", {
-        "page": page, "query": query, "mine": mine, "field_labels": _field_labels(),
-        "role_labels": dict(Role.choices),
-    })
+    return render(
+        request,
+        "customers/approvals.html",
+        {
+            "page": page,
+            "query": query,
+            "mine": mine,
+            "field_labels": _field_labels(),
+            "role_labels": dict(Role.choices),
+        },
+    )
 
 
 @login_required

@@ -26,5 +26,10 @@ class StaffAdmin(admin.ModelAdmin):
         before = audit.snapshot(Staff.objects.get(pk=obj.pk), form.changed_data) if change else {}
         super().save_model(request, obj, form, change)
         after = audit.snapshot(obj, form.changed_data)
-        audit.record(actor=request.user, action="update" if change else "create", obj=obj,
-                     changes=audit.diff(before, after), note="admin")
+        audit.record(
+            actor=request.user,
+            action="update" if change else "create",
+            obj=obj,
+            changes=audit.diff(before, after),
+            note="admin",
+        )

@@ -37,15 +37,31 @@ class StaffOut(Schema):
 
 
 def _unit(u: OrgUnit) -> dict:
-    return {"id": u.pk, "code": u.code, "name": u.name, "kind": u.kind, "industry": u.industry, "area": u.area,
-            "parent_code": u.parent.code if u.parent_id else None}
+    return {
+        "id": u.pk,
+        "code": u.code,
+        "name": u.name,
+        "kind": u.kind,
+        "industry": u.industry,
+        "area": u.area,
+        "parent_code": u.parent.code if u.parent_id else None,
+    }
 
 
 def _staff(s) -> dict:
     return {
-        "id": s.pk, "employee_no": s.employee_no, "name": s.name, "role": s.role, "unit_code": s.unit.code,
-        "unit_name": s.unit.name, "employment_type": s.employment_type, "hire_date": s.hire_date,
-        "cm_start_date": s.cm_start_date, "education": s.education, "major": s.major, "certificates": s.certificates,
+        "id": s.pk,
+        "employee_no": s.employee_no,
+        "name": s.name,
+        "role": s.role,
+        "unit_code": s.unit.code,
+        "unit_name": s.unit.name,
+        "employment_type": s.employment_type,
+        "hire_date": s.hire_date,
+        "cm_start_date": s.cm_start_date,
+        "education": s.education,
+        "major": s.major,
+        "certificates": s.certificates,
     }
 
 

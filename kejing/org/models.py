@@ -48,16 +48,6 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        if self.parent_id is None and self.kind != self.Kind.COMPANY:
-            raise ValidationError({"parent": _("Only a company may stand at the top of the tree.")})
-        if self.parent_id and self.parent.industry != self.industry:
-            raise ValidationError({"industry": _("A unit belongs to the industry of its parent.")})
-        if self.pk:
-            old = OrgUnit.objects.filter(pk=self.pk).values_list("code", flat=True).first()
-            if old and old != self.code:
-                raise ValidationError({"code": _("A unit code cannot change once created.")})
-
     def save(self, *args, **kwargs) -> None:
         if self.parent_id:
             parent = self.parent
@@ -68,6 +58,16 @@ class OrgUnit(models.Model):
             self.path = f"/{self.code}/"
             self.depth = 0
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.parent_id is None and self.kind != self.Kind.COMPANY:
+            raise ValidationError({"parent": _("Only a company may stand at the top of the tree.")})
+        if self.parent_id and self.parent.industry != self.industry:
+            raise ValidationError({"industry": _("A unit belongs to the industry of its parent.")})
+        if self.pk:
+            old = OrgUnit.objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if old and old != self.code:
+                raise ValidationError({"code": _("A unit code cannot change once created.")})
 
     def company(self) -> OrgUnit:
         code = self.path.strip("/").split("/")[0]
@@ -122,7 +122,8 @@ class Staff(models.Model):
     # [{"kind": "economics"|"marketer", "level": "junior"|"intermediate"|"senior", "obtained": "2024-05-01"}]
     certificates = models.JSONField(_("certificates"), default=list, blank=True)
     must_change_password = models.BooleanField(
-        _("must change password"), default=True,
+        _("must change password"),
+        default=True,
         help_text=_("Set for accounts created with a default password: the first login goes to the password form."),
     )
     active = models.BooleanField(_("active"), default=True)

@@ -31,8 +31,12 @@ def team(request):
     _require_manager(request.user)
     today = timezone.localdate()
     month_start = today.replace(day=1)
-    cms = staff_scope(request.user).filter(role=Role.CM).annotate(
-        n_customers=Count("customers", distinct=True),
+    cms = (
+        staff_scope(request.user)
+        .filter(role=Role.CM)
+        .annotate(
+            n_customers=Count("customers", distinct=True),
+        )
     )
     visits = (
         Visit.objects.filter(cm__in=cms.values("pk"))
@@ -60,8 +64,9 @@ def reassign(request):
             messages.error(request, _("Choose at least one customer and the CM to move them to."))
         else:
             try:
-                n = services.reassign(request.user, Customer.objects.filter(pk__in=ids), target,
-                                      note=request.POST.get("note", ""))
+                n = services.reassign(
+                    request.user, Customer.objects.filter(pk__in=ids), target, note=request.POST.get("note", "")
+                )
             except services.CustomerError as exc:
                 messages.error(request, "; ".join(exc.errors.values()))
             else:
@@ -69,5 +74,8 @@ def reassign(request):
                 return redirect("team")
     qs = filter_customers(visible_customers(request.user), request.GET)
     shown = list(qs[:100]) if (request.GET.get("q") or request.GET.get("cm")) else []
-    return render(request, "org/reassign.html", {"cms": cms, "customers": shown, "q": request.GET.get("q", ""),
-                                                 "cm": request.GET.get("cm", "")})
+    return render(
+        request,
+        "org/reassign.html",
+        {"cms": cms, "customers": shown, "q": request.GET.get("q", ""), "cm": request.GET.get("cm", "")},
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from kejing.customers.selectors import visible_customers
 
@@ -58,9 +58,18 @@ class TaskOut(Schema):
 
 def _visit(v: Visit, with_previous: bool = False) -> dict:
     out = {
-        "id": v.pk, "customer_id": v.customer_id, "customer_name": v.customer.name, "cm": v.cm.name,
-        "planned_for": v.planned_for, "status": v.status, "purpose": v.purpose, "visited_on": v.visited_on,
-        "findings": v.findings, "guidance": v.guidance, "followup": v.followup, "next_step": v.next_step,
+        "id": v.pk,
+        "customer_id": v.customer_id,
+        "customer_name": v.customer.name,
+        "cm": v.cm.name,
+        "planned_for": v.planned_for,
+        "status": v.status,
+        "purpose": v.purpose,
+        "visited_on": v.visited_on,
+        "findings": v.findings,
+        "guidance": v.guidance,
+        "followup": v.followup,
+        "next_step": v.next_step,
         "overdue": v.is_overdue,
     }
     if with_previous:
@@ -83,7 +92,7 @@ def list_visits(request, status: str = "", due: bool = False, customer_id: int |
 def plan(request, body: PlanIn):
     c = get_object_or_404(visible_customers(request.user), pk=body.customer_id)
     v = services.plan_visit(request.user, c, body.planned_for, body.purpose)
-    return 201, _visit(v)
+    return Status(201, _visit(v))
 
 
 @router.get("/visits/{visit_id}", response=VisitOut, summary="One visit, with the previous visit's guidance")
@@ -100,5 +109,15 @@ def record(request, visit_id: int, body: RecordIn):
 
 @router.get("/tasks", response=list[TaskOut], summary="My open tasks")
 def tasks(request):
-    return [{"id": t.pk, "kind": t.kind, "title": t.title, "due": t.due, "customer_id": t.customer_id,
-             "done": t.done_at is not None, "overdue": t.is_overdue} for t in my_tasks(request.user)]
+    return [
+        {
+            "id": t.pk,
+            "kind": t.kind,
+            "title": t.title,
+            "due": t.due,
+            "customer_id": t.customer_id,
+            "done": t.done_at is not None,
+            "overdue": t.is_overdue,
+        }
+        for t in my_tasks(request.user)
+    ]

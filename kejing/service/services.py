@@ -52,15 +52,23 @@ def plan_visit(user, customer: Customer, planned_for: dt.date, purpose: str = Vi
     if errors:
         raise CustomerError(errors)
     visit = Visit.objects.create(customer=customer, cm=cm, planned_for=planned_for, purpose=purpose)
-    audit.record(actor=user, action="plan_visit", obj=visit, customer=customer,
-                 changes={"planned_for": [None, planned_for]})
+    audit.record(
+        actor=user, action="plan_visit", obj=visit, customer=customer, changes={"planned_for": [None, planned_for]}
+    )
     return visit
 
 
 @transaction.atomic
 def record_visit(
-    user, visit: Visit, *, visited_on: dt.date, findings: str, guidance: str = "", followup: str = "",
-    next_step: str = "", purpose: str | None = None,
+    user,
+    visit: Visit,
+    *,
+    visited_on: dt.date,
+    findings: str,
+    guidance: str = "",
+    followup: str = "",
+    next_step: str = "",
+    purpose: str | None = None,
 ) -> Visit:
     """Record what happened. Following up the previous guidance is required when there was guidance."""
     customer = visit.customer
@@ -89,8 +97,13 @@ def record_visit(
         visit.purpose = purpose
     visit.previous = prev
     visit.save()
-    audit.record(actor=user, action="record_visit", obj=visit, customer=customer,
-                 changes=audit.diff(before, audit.snapshot(visit, list(before))))
+    audit.record(
+        actor=user,
+        action="record_visit",
+        obj=visit,
+        customer=customer,
+        changes=audit.diff(before, audit.snapshot(visit, list(before))),
+    )
     Task.objects.filter(customer=customer, kind=Task.Kind.FIRST_VISIT, done_at__isnull=True).update(
         done_at=timezone.now()
     )

@@ -33,21 +33,27 @@ def dashboard(request):
     due = due_visits(user)
     staff = get_staff(user)
     recent = AuditLog.objects.filter(customer__in=customers.values("pk")).select_related("actor", "customer")
-    return render(request, "service/dashboard.html", {
-        "total": customers.count(),
-        "by_tier": by_tier,
-        "overdue": due.filter(planned_for__lt=today).count(),
-        "due_today": due.filter(planned_for=today).count(),
-        "upcoming": visible_visits(user).filter(status=Visit.Status.PLANNED, planned_for__gte=today)
-        .order_by("planned_for")[:8],
-        "due_list": due[:8],
-        "tasks": my_tasks(user)[:10],
-        "approvals_waiting": approvals_for(user).count(),
-        "my_pending": ChangeRequest.objects.filter(requested_by=staff, status=ChangeRequest.Status.PENDING).count()
-        if staff else 0,
-        "recent": recent.order_by("-at")[:10],
-        "today": today,
-    })
+    return render(
+        request,
+        "service/dashboard.html",
+        {
+            "total": customers.count(),
+            "by_tier": by_tier,
+            "overdue": due.filter(planned_for__lt=today).count(),
+            "due_today": due.filter(planned_for=today).count(),
+            "upcoming": visible_visits(user)
+            .filter(status=Visit.Status.PLANNED, planned_for__gte=today)
+            .order_by("planned_for")[:8],
+            "due_list": due[:8],
+            "tasks": my_tasks(user)[:10],
+            "approvals_waiting": approvals_for(user).count(),
+            "my_pending": ChangeRequest.objects.filter(requested_by=staff, status=ChangeRequest.Status.PENDING).count()
+            if staff
+            else 0,
+            "recent": recent.order_by("-at")[:10],
+            "today": today,
+        },
+    )
 
 
 @login_required
@@ -82,10 +88,17 @@ def visit_plan(request, customer_id: int):
             else:
                 messages.success(request, _("Visit planned."))
                 return redirect("customer_detail", pk=c.pk)
-    return render(request, "service/visit_plan.html", {
-        "c": c, "errors": errors, "form_error": errors.get("__all__", ""), "purposes": Visit.Purpose.choices,
-        "value": request.POST.get("planned_for", (timezone.localdate() + dt.timedelta(days=1)).isoformat()),
-    })
+    return render(
+        request,
+        "service/visit_plan.html",
+        {
+            "c": c,
+            "errors": errors,
+            "form_error": errors.get("__all__", ""),
+            "purposes": Visit.Purpose.choices,
+            "value": request.POST.get("planned_for", (timezone.localdate() + dt.timedelta(days=1)).isoformat()),
+        },
+    )
 
 
 def _record_form(request, c, visit: Visit | None):
@@ -100,20 +113,34 @@ def _record_form(request, c, visit: Visit | None):
         else:
             try:
                 if visit is None:
-                    services.log_visit_now(request.user, c, visited_on=day, purpose=request.POST.get("purpose"),
-                                           **fields)
+                    services.log_visit_now(
+                        request.user, c, visited_on=day, purpose=request.POST.get("purpose"), **fields
+                    )
                 else:
-                    services.record_visit(request.user, visit, visited_on=day,
-                                          purpose=request.POST.get("purpose") or None, **fields)
+                    services.record_visit(
+                        request.user, visit, visited_on=day, purpose=request.POST.get("purpose") or None, **fields
+                    )
             except CustomerError as exc:
-                errors = exc.errors
+                errors = dict(exc.errors)
+                if "planned_for" in errors:  # logging a visit now plans it for its own date first
+                    errors["visited_on"] = errors.pop("planned_for")
             else:
                 messages.success(request, _("Visit recorded."))
                 return redirect("customer_detail", pk=c.pk)
-    return render(request, "service/visit_record.html", {
-        "c": c, "visit": visit, "previous": prev, "errors": errors, "form_error": errors.get("__all__", ""), "purposes": Visit.Purpose.choices,
-        "post": request.POST, "today": timezone.localdate().isoformat(),
-    })
+    return render(
+        request,
+        "service/visit_record.html",
+        {
+            "c": c,
+            "visit": visit,
+            "previous": prev,
+            "errors": errors,
+            "form_error": errors.get("__all__", ""),
+            "purposes": Visit.Purpose.choices,
+            "post": request.POST,
+            "today": timezone.localdate().isoformat(),
+        },
+    )
 
 
 @login_required

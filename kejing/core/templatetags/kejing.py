@@ -4,9 +4,16 @@ from django.utils.translation import gettext_lazy as _
 register = template.Library()
 
 ACTIONS = {
-    "create": _("created"), "update": _("changed"), "request": _("requested a change"), "approve": _("approved"),
-    "reject": _("rejected"), "withdraw": _("withdrew a request"), "reassign": _("reassigned"),
-    "import": _("imported"), "plan_visit": _("planned a visit"), "record_visit": _("recorded a visit"),
+    "create": _("created"),
+    "update": _("changed"),
+    "request": _("requested a change"),
+    "approve": _("approved"),
+    "reject": _("rejected"),
+    "withdraw": _("withdrew a request"),
+    "reassign": _("reassigned"),
+    "import": _("imported"),
+    "plan_visit": _("planned a visit"),
+    "record_visit": _("recorded a visit"),
     "cancel_visit": _("cancelled a visit"),
 }
 
