@@ -209,6 +209,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review_types(args: argparse.Namespace) -> int:
+    _django()
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kejing.service.services import open_type_review, quarter_end
+
+    end = dt.date.fromisoformat(args.quarter_end) if args.quarter_end else quarter_end(timezone.localdate())
+    made = open_type_review(end)
+    print(f"已为 {made} 名客户经理创建 {end} 季度客户类型复核任务 / review tasks created for {made} CMs")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _django()
     from django.core.management import execute_from_command_line
@@ -270,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--customers", type=int, default=10_000)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("review-types", help="give every CM this quarter's customer-type review task")
+    s.add_argument("--quarter-end", help="last day of the quarter, YYYY-MM-DD (default: the current quarter)")
+    s.set_defaults(func=cmd_review_types)
 
     s = sub.add_parser("manage", help="run a Django management command (e.g. createsuperuser)")
     s.add_argument("rest", nargs=argparse.REMAINDER)

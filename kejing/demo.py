@@ -492,3 +492,6 @@ def _activity(b: _Builder, admin: Staff) -> None:
             )
         )
     Task.objects.bulk_create(tasks)
+    from kejing.service.services import open_type_review, quarter_end
+
+    open_type_review(quarter_end(today))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("export/", views.customer_export, name="customer_export"),
     path("new/", views.customer_new, name="customer_new"),
     path("import/", views.customer_import, name="customer_import"),
+    path("review/", views.type_review, name="type_review"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.decide, name="decide"),
     path("requests/<int:pk>/withdraw/", views.withdraw, name="withdraw"),

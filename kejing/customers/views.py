@@ -94,7 +94,6 @@ def customer_detail(request, pk: int):
     from kejing.service.models import Task, Visit
 
     rules = rules_for(c.industry)
-    history = AuditLog.objects.filter(customer=c).select_related("actor", "approved_by")[:100]
     return render(
         request,
         "customers/detail.html",
@@ -110,7 +109,7 @@ def customer_detail(request, pk: int):
                 get_staff(request.user) is not None
                 and get_staff(request.user).role == rules.data.get("compliance", {}).get("owner")
             ),
-            "history": history,
+            "history": _history(c),
             "field_labels": _field_labels(),
             "visits": Visit.objects.filter(customer=c).select_related("cm")[:30],
             "requests": ChangeRequest.objects.filter(customer=c)
@@ -120,6 +119,31 @@ def customer_detail(request, pk: int):
             "today": timezone.localdate(),
         },
     )
+
+
+def _history(c: Customer) -> list[dict[str, Any]]:
+    """Audit entries of a customer with readable values: list codes as labels, staff and units by name."""
+    entries = list(AuditLog.objects.filter(customer=c).select_related("actor", "approved_by")[:100])
+    rules = rules_for(c.industry)
+    labels = _field_labels()
+    staff_ids = {v for e in entries for v in e.changes.get("cm", []) if v}
+    unit_ids = {v for e in entries for v in e.changes.get("unit", []) if v}
+    names = {
+        "cm": dict(Staff.objects.filter(pk__in=staff_ids).values_list("pk", "name")),
+        "unit": dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "name")),
+    }
+
+    def text(field: str, value: Any) -> str:
+        if value in (None, ""):
+            return "—"
+        if field in names:
+            return names[field].get(value, str(value))
+        return rules.display(field, value) if field in LIST_OF_FIELD else str(value)
+
+    return [
+        {"entry": e, "changes": [(labels.get(f, f), text(f, a), text(f, b)) for f, (a, b) in e.changes.items()]}
+        for e in entries
+    ]
 
 
 def _field_labels() -> dict[str, str]:
@@ -388,3 +412,57 @@ def withdraw(request, pk: int):
 
 
 __all__ = ["Staff"]
+
+
+@login_required
+def type_review(request):
+    """The quarterly customer-type review: the CM checks each customer's classification on one page; every
+    change becomes a change request for the market manager, and finishing closes the review task."""
+    from kejing.service.models import Task
+
+    staff = get_staff(request.user)
+    if staff is None or not staff.is_cm:
+        raise Http404
+    rules = rules_for(staff.industry)
+    fields = [f for f in rules.review_fields() if f in LIST_OF_FIELD]
+    qs = visible_customers(request.user).filter(status=Customer.Status.ACTIVE).order_by("code")
+    task = Task.objects.filter(staff=staff, kind=Task.Kind.TYPE_REVIEW, done_at__isnull=True).order_by("due").first()
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
+        made, errors = 0, []
+        with transaction.atomic():
+            for c in qs.filter(pk__in=ids):
+                for f in fields:
+                    new = request.POST.get(f"{f}-{c.pk}", "")
+                    if new and new != getattr(c, f):
+                        try:
+                            services.request_change(request.user, c, f, new, _("Quarterly type review"))
+                            made += 1
+                        except services.CustomerError as exc:
+                            errors.append(f"{c.code}: {'; '.join(exc.errors.values())}")
+        for e in errors:
+            messages.error(request, e)
+        messages.success(request, _("%(n)d change requests sent to the market manager.") % {"n": made})
+        if request.POST.get("finish") and task is not None:
+            Task.objects.filter(pk=task.pk).update(done_at=timezone.now())
+            messages.success(request, _("Review marked as done."))
+            return redirect("dashboard")
+        return redirect(request.get_full_path())
+    page, query = paginate(request, qs, per_page=30)
+    pending = set(
+        ChangeRequest.objects.filter(
+            customer__in=[c.pk for c in page], status=ChangeRequest.Status.PENDING, field__in=fields
+        ).values_list("customer_id", "field")
+    )
+    rows = [(c, [(f, getattr(c, f), (c.pk, f) in pending) for f in fields]) for c in page]
+    return render(
+        request,
+        "customers/type_review.html",
+        {
+            "page": page,
+            "query": query,
+            "rows": rows,
+            "task": task,
+            "columns": [(f, Customer._meta.get_field(f).verbose_name, rules.choices(f)) for f in fields],
+        },
+    )

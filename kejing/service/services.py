@@ -139,9 +139,18 @@ def complete_task(user, task: Task) -> None:
         task.save(update_fields=["done_at"])
 
 
+def quarter_end(day: dt.date) -> dt.date:
+    """The last day of the quarter containing ``day``."""
+    month = ((day.month - 1) // 3 + 1) * 3
+    nxt = dt.date(day.year + (month == 12), 1 if month == 12 else month + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
 @transaction.atomic
 def open_type_review(quarter_end: dt.date) -> int:
-    """Give every active CM a quarterly customer-type review task (idempotent per quarter)."""
+    """Give every active CM a quarterly customer-type review task (idempotent per quarter).
+
+    Run by ``kejing review-types`` (e.g. from cron on the first day of a quarter's last month)."""
     from kejing.org.models import Staff
 
     made = 0

@@ -70,3 +70,39 @@ def test_quarterly_type_review_tasks_are_idempotent(org):
     assert services.open_type_review(end) == 3
     assert services.open_type_review(end) == 0
     assert Task.objects.filter(kind="type_review", title__startswith="2026Q4").count() == 3
+
+
+@pytest.mark.parametrize(
+    "day,end",
+    [
+        (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        (dt.date(2026, 6, 30), dt.date(2026, 6, 30)),
+        (dt.date(2026, 11, 25), dt.date(2026, 12, 31)),
+    ],
+)
+def test_quarter_end(day, end):
+    assert services.quarter_end(day) == end
+
+
+def test_type_review_page_sends_requests_and_finishes(org, login):
+    services.open_type_review(dt.date(2026, 12, 31))
+    client = login(org.cm1)
+    page = client.get("/customers/review/").content.decode()
+    assert f'name="business_format-{org.c1.pk}"' in page and "华联超市" not in page
+    resp = client.post(
+        "/customers/review/",
+        {
+            "customer": [org.c1.pk, org.c2.pk],
+            f"business_format-{org.c1.pk}": "convenience",
+            f"market_type-{org.c1.pk}": "city",
+            f"business_format-{org.c2.pk}": "grocery",
+            "finish": "1",
+        },
+    )
+    assert resp.status_code == 302
+    from kejing.customers.models import ChangeRequest
+
+    reqs = list(ChangeRequest.objects.values_list("customer__code", "field", "new_value"))
+    assert reqs == [("C1", "business_format", "convenience")]  # c2 is not cm1's: ignored
+    assert Task.objects.get(staff=org.cm1, kind="type_review").done_at is not None
+    assert login(org.mm1).get("/customers/review/").status_code == 404
