@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from kejing.core.models import AuditLog
 from kejing.core.pagination import paginate
 from kejing.customers.models import ChangeRequest
+from kejing.customers.rules import rules_for
 from kejing.customers.selectors import approvals_for, visible_customers
 from kejing.customers.services import CustomerError
 from kejing.org.scoping import get_staff
@@ -52,6 +53,7 @@ def dashboard(request):
             else 0,
             "recent": recent.order_by("-at")[:10],
             "today": today,
+            "tier_labels": dict(rules_for(staff.industry).choices("value_tier")) if staff else {},
         },
     )
 

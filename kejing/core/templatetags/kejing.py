@@ -21,7 +21,7 @@ ACTIONS = {
 @register.filter
 def get(mapping, key):
     """``{{ labels|get:name }}``: a dictionary lookup with a variable key (falls back to the key)."""
-    if mapping is None:
+    if not hasattr(mapping, "get"):
         return key
     return mapping.get(key, key)
 
