@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kejing.core.pinyin import pinyin_keys
-from kejing.org.models import Industry, OrgUnit, Staff
+from kejing.org.models import Industry, OrgUnit, Role, Staff
 
 
 class Customer(models.Model):
@@ -49,7 +49,7 @@ class Customer(models.Model):
     business_format = models.CharField(_("business format"), max_length=32, blank=True)
     market_type = models.CharField(_("market type"), max_length=32, blank=True)
     market_scale = models.CharField(_("market scale"), max_length=32, blank=True)
-    tier = models.PositiveSmallIntegerField(_("tier (档位)"), null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(_("tier"), null=True, blank=True)
     order_cycle = models.CharField(_("order cycle"), max_length=16, blank=True)
     ordering_method = models.CharField(_("ordering method"), max_length=16, blank=True)
     # telecom enterprise / bank corporate client
@@ -157,7 +157,7 @@ class ChangeRequest(models.Model):
 class Decision(models.Model):
     request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="decisions")
     step = models.PositiveSmallIntegerField()
-    role = models.CharField(max_length=20)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     approved = models.BooleanField()
     comment = models.CharField(_("comment"), max_length=300, blank=True)

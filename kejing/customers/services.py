@@ -191,7 +191,7 @@ def decide(user, request: ChangeRequest, approve: bool, comment: str = "") -> Ch
         customer=locked,
         approved_by=user,
         changes=audit.diff(before, audit.snapshot(locked, [req.field])),
-        note=f"change request #{req.pk}",
+        note=f"变更申请 #{req.pk}",
     )
     req.status = ChangeRequest.Status.APPLIED
     req.current_role = ""

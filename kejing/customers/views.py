@@ -11,19 +11,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kejing.core.models import AuditLog, Job
+from kejing.core.exports import file_response
+from kejing.core.models import Job
 from kejing.core.pagination import paginate
 from kejing.org.models import MANAGER_ROLES, OrgUnit, Role, Staff
 from kejing.org.scoping import get_staff, is_admin, staff_scope, unit_scope
 
-from . import services
+from . import display, services
 from .exports import export_customers
 from .models import ChangeRequest, Customer
 from .rules import LIST_OF_FIELD, rules_for
@@ -71,10 +73,7 @@ def customer_export(request):
     qs = filter_customers(visible_customers(request.user), request.GET)
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
     data, _count = export_customers(qs, fmt=fmt)
-    ctype = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    resp = HttpResponse(data, content_type=ctype)
-    resp["Content-Disposition"] = f'attachment; filename="customers-{timezone.localdate():%Y%m%d}.{fmt}"'
-    return resp
+    return file_response(data, "customers", fmt)
 
 
 def _attributes(c: Customer) -> list[tuple[str, str]]:
@@ -109,45 +108,17 @@ def customer_detail(request, pk: int):
                 get_staff(request.user) is not None
                 and get_staff(request.user).role == rules.data.get("compliance", {}).get("owner")
             ),
-            "history": _history(c),
-            "field_labels": _field_labels(),
+            "history": display.history(c),
             "visits": Visit.objects.filter(customer=c).select_related("cm")[:30],
-            "requests": ChangeRequest.objects.filter(customer=c)
-            .select_related("requested_by")
-            .prefetch_related("decisions__staff")[:30],
+            "requests": display.label_requests(
+                ChangeRequest.objects.filter(customer=c)
+                .select_related("customer", "requested_by")
+                .prefetch_related("decisions__staff")[:30]
+            ),
             "tasks": Task.objects.filter(customer=c, done_at__isnull=True),
             "today": timezone.localdate(),
         },
     )
-
-
-def _history(c: Customer) -> list[dict[str, Any]]:
-    """Audit entries of a customer with readable values: list codes as labels, staff and units by name."""
-    entries = list(AuditLog.objects.filter(customer=c).select_related("actor", "approved_by")[:100])
-    rules = rules_for(c.industry)
-    labels = _field_labels()
-    staff_ids = {v for e in entries for v in e.changes.get("cm", []) if v}
-    unit_ids = {v for e in entries for v in e.changes.get("unit", []) if v}
-    names = {
-        "cm": dict(Staff.objects.filter(pk__in=staff_ids).values_list("pk", "name")),
-        "unit": dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "name")),
-    }
-
-    def text(field: str, value: Any) -> str:
-        if value in (None, ""):
-            return "—"
-        if field in names:
-            return names[field].get(value, str(value))
-        return rules.display(field, value) if field in LIST_OF_FIELD else str(value)
-
-    return [
-        {"entry": e, "changes": [(labels.get(f, f), text(f, a), text(f, b)) for f, (a, b) in e.changes.items()]}
-        for e in entries
-    ]
-
-
-def _field_labels() -> dict[str, str]:
-    return {f.name: str(f.verbose_name) for f in Customer._meta.get_fields() if hasattr(f, "verbose_name")}
 
 
 def _edit_fields(user, c: Customer, posted=None, errors=None) -> list[dict[str, Any]]:
@@ -369,8 +340,13 @@ def customer_import(request):
 def approvals(request):
     pending = approvals_for(request.user).prefetch_related("decisions__staff")
     page, query = paginate(request, pending)
+    display.label_requests(page.object_list)
     staff = get_staff(request.user)
-    mine = ChangeRequest.objects.filter(requested_by=staff).select_related("customer")[:20] if staff else []
+    mine = (
+        display.label_requests(ChangeRequest.objects.filter(requested_by=staff).select_related("customer")[:20])
+        if staff
+        else []
+    )
     return render(
         request,
         "customers/approvals.html",
@@ -378,8 +354,6 @@ def approvals(request):
             "page": page,
             "query": query,
             "mine": mine,
-            "field_labels": _field_labels(),
-            "role_labels": dict(Role.choices),
         },
     )
 
@@ -436,13 +410,21 @@ def type_review(request):
                     new = request.POST.get(f"{f}-{c.pk}", "")
                     if new and new != getattr(c, f):
                         try:
-                            services.request_change(request.user, c, f, new, _("Quarterly type review"))
+                            services.request_change(request.user, c, f, new, "季度客户类型复核")
                             made += 1
                         except services.CustomerError as exc:
                             errors.append(f"{c.code}: {'; '.join(exc.errors.values())}")
         for e in errors:
             messages.error(request, e)
-        messages.success(request, _("%(n)d change requests sent to the market manager.") % {"n": made})
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d change request sent to the market manager.",
+                "%(n)d change requests sent to the market manager.",
+                made,
+            )
+            % {"n": made},
+        )
         if request.POST.get("finish") and task is not None:
             Task.objects.filter(pk=task.pk).update(done_at=timezone.now())
             messages.success(request, _("Review marked as done."))

@@ -9,7 +9,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from kejing.core.exports import table_response
 from kejing.customers import services
 from kejing.customers.models import Customer
 from kejing.customers.selectors import filter_customers, visible_customers
@@ -49,6 +51,32 @@ def team(request):
     )
     by_cm = {v["cm_id"]: v for v in visits}
     rows = [(cm, by_cm.get(cm.pk, {})) for cm in cms]
+    if request.GET.get("export"):
+        return table_response(
+            "team",
+            [
+                _("Employee no."),
+                _("Customer manager"),
+                _("Region unit"),
+                _("Customers"),
+                _("Visits this month"),
+                _("Planned"),
+                _("Overdue"),
+            ],
+            (
+                [
+                    cm.employee_no,
+                    cm.name,
+                    cm.unit.name,
+                    cm.n_customers,
+                    v.get("done", 0),
+                    v.get("planned", 0),
+                    v.get("overdue", 0),
+                ]
+                for cm, v in rows
+            ),
+            fmt=request.GET["export"],
+        )
     return render(request, "org/team.html", {"rows": rows, "month_start": month_start})
 
 
@@ -70,7 +98,11 @@ def reassign(request):
             except services.CustomerError as exc:
                 messages.error(request, "; ".join(exc.errors.values()))
             else:
-                messages.success(request, _("%(n)d customers moved to %(cm)s.") % {"n": n, "cm": target.name})
+                messages.success(
+                    request,
+                    ngettext("%(n)d customer moved to %(cm)s.", "%(n)d customers moved to %(cm)s.", n)
+                    % {"n": n, "cm": target.name},
+                )
                 return redirect("team")
     qs = filter_customers(visible_customers(request.user), request.GET)
     shown = list(qs[:100]) if (request.GET.get("q") or request.GET.get("cm")) else []

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kejing.core.exports import table_response
 from kejing.core.models import AuditLog
 from kejing.core.pagination import paginate
 from kejing.customers.models import ChangeRequest
@@ -69,6 +70,40 @@ def visit_list(request):
         qs = qs.filter(status=Visit.Status.PLANNED).order_by("planned_for")
     elif show == "done":
         qs = qs.filter(status=Visit.Status.DONE).order_by("-visited_on")
+    if request.GET.get("export"):
+        return table_response(
+            "visits",
+            [
+                _("Planned for"),
+                _("Visited on"),
+                _("Customer code"),
+                _("Customer"),
+                _("Customer manager"),
+                _("Status"),
+                _("Purpose"),
+                _("Findings"),
+                _("Guidance given"),
+                _("Follow-up"),
+                _("Next step"),
+            ],
+            (
+                [
+                    v.planned_for,
+                    v.visited_on,
+                    v.customer.code,
+                    v.customer.name,
+                    v.cm.name,
+                    v.get_status_display(),
+                    v.get_purpose_display(),
+                    v.findings,
+                    v.guidance,
+                    v.followup,
+                    v.next_step,
+                ]
+                for v in qs.iterator(chunk_size=2000)
+            ),
+            fmt=request.GET["export"],
+        )
     page, query = paginate(request, qs)
     return render(request, "service/visit_list.html", {"page": page, "query": query, "show": show, "today": today})
 

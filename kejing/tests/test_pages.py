@@ -182,3 +182,17 @@ def test_export_is_an_xlsx(org, login):
 
     ws = load_workbook(io.BytesIO(resp.content)).active
     assert ws["A1"].value == "客户编码" and ws.max_row == 3  # header + C1 + C2
+
+
+def test_visit_and_team_exports_are_scoped(org, login):
+    from kejing.service.services import log_visit_now
+
+    log_visit_now(org.cm1.user, org.c1, findings="库存正常")
+    log_visit_now(org.cm2.user, org.c2, findings="华联缺货")
+    text = login(org.cm1).get("/visits/?show=done&export=csv").content.decode("utf-8-sig")
+    assert "库存正常" in text and "华联缺货" not in text
+    resp = login(org.mm1).get("/team/?export=xlsx")
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(resp.content)).active.values)
+    assert [r[0] for r in rows[1:]] == ["CM1", "CM2"]  # cm3 is in another department
