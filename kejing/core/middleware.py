@@ -21,3 +21,22 @@ class PasswordChangeRequiredMiddleware:
             if staff is not None and staff.must_change_password:
                 return redirect(reverse("password_change"))
         return self.get_response(request)
+
+
+class ChineseFirstMiddleware:
+    """Chinese unless the user chose otherwise: the browser's Accept-Language is ignored.
+
+    A CM's phone may well be set to English; the company's working language is Chinese, and the header's language
+    switch (a cookie) is the way to change it. Set ``KEJING_BROWSER_LANGUAGE = True`` to honour the browser instead.
+    """
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.honour_browser = getattr(settings, "KEJING_BROWSER_LANGUAGE", False)
+
+    def __call__(self, request):
+        if not self.honour_browser:
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -46,6 +46,8 @@ def test_web_login_is_throttled(org, client, settings):
 def test_chinese_by_default_and_english_switch(org, login):
     client = login(org.cm1)
     assert 'lang="zh-hans"' in client.get("/customers/").content.decode()
+    # a phone set to English still gets Chinese until the user switches
+    assert 'lang="zh-hans"' in client.get("/customers/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
     assert 'lang="en"' in client.get("/customers/").content.decode()
 
