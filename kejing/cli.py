@@ -292,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("manage", help="run a Django management command (e.g. createsuperuser)")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_manage)
+
+    from kejing.appraisal.cli import register as register_appraisal
+
+    register_appraisal(sub)
     return p
 
 
