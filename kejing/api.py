@@ -89,3 +89,15 @@ from kejing.service.api import router as service_router  # noqa: E402
 api.add_router("/", customers_router)
 api.add_router("/", service_router)
 api.add_router("/org", org_router)
+
+
+def _module_routers() -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    for name in settings.KEJING_MODULES:
+        api.add_router(f"/{name}", import_module(f"kejing.{name}.api").router)
+
+
+_module_routers()

@@ -293,9 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_manage)
 
-    from kejing.appraisal.cli import register as register_appraisal
+    from importlib import import_module
 
-    register_appraisal(sub)
+    # Each module adds its own commands (grade, pay, quote, numbering, forecast, allocate, territory, …).
+    for name in ("appraisal", "catalog", "groupbiz", "forecasting", "territories"):
+        import_module(f"kejing.{name}.cli").register(sub)
     return p
 
 

@@ -38,7 +38,15 @@ INSTALLED_APPS = [
     "kejing.org",
     "kejing.customers",
     "kejing.service",
+    "kejing.appraisal",
+    "kejing.catalog",
+    "kejing.groupbiz",
+    "kejing.forecasting",
+    "kejing.territories",
 ]
+
+# Apps that add pages (urls.py), API routes (api.py ``router``) and ``kejing`` commands (cli.py ``register``).
+KEJING_MODULES = ["appraisal", "catalog", "groupbiz", "forecasting", "territories"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -11,4 +11,9 @@ urlpatterns = [
     path("", include("kejing.service.urls")),
     path("customers/", include("kejing.customers.urls")),
     path("team/", include("kejing.org.urls")),
+    path("appraisal/", include("kejing.appraisal.urls")),
+    path("catalog/", include("kejing.catalog.urls")),
+    path("groups/", include("kejing.groupbiz.urls")),
+    path("forecasting/", include("kejing.forecasting.urls")),
+    path("territories/", include("kejing.territories.urls")),
 ]

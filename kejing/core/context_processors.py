@@ -13,8 +13,33 @@ def kejing(request: HttpRequest) -> dict:
     staff = get_staff(user) if user is not None else None
     admin = is_admin(user) if user is not None else False
     return {
+        "module_nav": _module_nav(staff, admin),
         "me": staff,
         "is_cm": bool(staff and staff.role == Role.CM),
         "is_manager": admin or bool(staff and staff.role in MANAGER_ROLES),
         "is_admin_user": admin,
     }
+
+
+def _module_nav(staff, admin: bool) -> list[tuple[str, str]]:
+    """Header links contributed by the modules' AppConfig ``nav_items``, filtered by who is looking."""
+    from django.apps import apps
+    from django.urls import NoReverseMatch, reverse
+
+    out = []
+    for config in apps.get_app_configs():
+        for url_name, label, who in getattr(config, "nav_items", []):
+            role = staff.role if staff else None
+            allowed = (
+                who == "all"
+                or admin
+                or (who == "cm" and role == Role.CM)
+                or (who == "manager" and role in MANAGER_ROLES)
+                or who == role
+            )
+            if allowed:
+                try:
+                    out.append((reverse(url_name), label))
+                except NoReverseMatch:
+                    continue
+    return out

@@ -1,0 +1,1 @@
+"""Telecom group-product catalog, tariffs and the quote engine (issue #3)."""

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ForecastingConfig(AppConfig):
+    name = "kejing.forecasting"
+    label = "forecasting"
+    verbose_name = _("Forecasting")
+    # Menu entries for the header: (url name, label, who sees it: "all" | "cm" | "manager" | "admin" | a role).
+    nav_items: list[tuple[str, str, str]] = []

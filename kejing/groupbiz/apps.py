@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GroupbizConfig(AppConfig):
+    name = "kejing.groupbiz"
+    label = "groupbiz"
+    verbose_name = _("Group customers")
+    # Menu entries for the header: (url name, label, who sees it: "all" | "cm" | "manager" | "admin" | a role).
+    nav_items: list[tuple[str, str, str]] = []

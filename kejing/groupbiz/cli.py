@@ -1,0 +1,9 @@
+"""Commands this app adds to ``kejing`` (see ``kejing/cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this app's subcommands to the ``kejing`` parser."""

@@ -1,0 +1,1 @@
+"""Territories (customer-to-CM assignment) and visit routes (issue #5)."""
