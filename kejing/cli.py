@@ -280,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="benchmarks (our code and its baseline in the same run)")
     bsub = s.add_subparsers(dest="what", required=True)
+    bench_sub = bsub
     c = bsub.add_parser("demo", help="demo build time vs. a row-by-row baseline")
     c.add_argument("--customers", type=int, default=10_000)
     c.add_argument("--json", action="store_true")
@@ -297,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Each module adds its own commands (grade, pay, quote, numbering, forecast, allocate, territory, …).
     for name in ("appraisal", "catalog", "groupbiz", "forecasting", "territories"):
-        import_module(f"kejing.{name}.cli").register(sub)
+        import_module(f"kejing.{name}.cli").register(sub, bench_sub)
     return p
 
 

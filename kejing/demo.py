@@ -388,6 +388,7 @@ def build(
         Customer.objects.bulk_create(objs, batch_size=2000)
 
     _activity(b, admin)
+    _modules(b)
     b.result.counts = {
         "customers": Customer.objects.count(),
         "staff": Staff.objects.count(),
@@ -396,6 +397,18 @@ def build(
         "change_requests": ChangeRequest.objects.count(),
     }
     return b.result
+
+
+def _modules(b: _Builder) -> None:
+    """Each module may add its own demo data with ``kejing.<module>.demo.build(rng, today)``."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.conf import settings
+
+    for name in settings.KEJING_MODULES:
+        if find_spec(f"kejing.{name}.demo") is not None:
+            import_module(f"kejing.{name}.demo").build(rng=random.Random(b.rng.random()), today=b.today)
 
 
 def _small_company(b: _Builder, code: str, name: str, industry: str, prefix: str, n_cms: int):

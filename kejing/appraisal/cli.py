@@ -32,8 +32,9 @@ class _Failure(Exception):
         self.errors = errors or []
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``grade`` and ``pay`` commands to an ``argparse`` subparsers object."""
+def register(subparsers: Any, bench: Any = None) -> None:
+    """Add the ``grade`` and ``pay`` commands to an ``argparse`` subparsers object (``bench``: the subparsers
+    of ``kejing bench``, unused here)."""
     s = subparsers.add_parser(
         "grade",
         help="score CMs for a grading round and propose level and tier (三级九档)",
