@@ -21,7 +21,21 @@ class StaffCreationForm(forms.ModelForm):
 
     class Meta:
         model = Staff
-        exclude = ("user", "must_change_password")
+        fields = (
+            "employee_no",
+            "name",
+            "unit",
+            "role",
+            "phone",
+            "employment_type",
+            "hire_date",
+            "cm_start_date",
+            "education",
+            "major",
+            "major_is_economics",
+            "certificates",
+            "active",
+        )
 
     def clean_username(self) -> str:
         name = self.cleaned_data["username"].strip()
