@@ -7,4 +7,11 @@ class AppraisalConfig(AppConfig):
     label = "appraisal"
     verbose_name = _("Appraisal")
     # Menu entries for the header: (url name, label, who sees it: "all" | "cm" | "manager" | "admin" | a role).
-    nav_items: list[tuple[str, str, str]] = []
+    # Leadership (the marketing center) reaches the rounds it approves from the KPI page.
+    nav_items: list[tuple[str, str, str]] = [
+        ("appraisal_me", _("My scores and pay"), "cm"),
+        ("appraisal_rounds", _("Grading"), "committee"),
+        ("appraisal_pay", _("Pay"), "committee"),
+        ("appraisal_postings", _("Recruitment"), "committee"),
+        ("appraisal_kpi", _("KPIs"), "manager"),
+    ]
