@@ -7,4 +7,4 @@ class GroupbizConfig(AppConfig):
     label = "groupbiz"
     verbose_name = _("Group customers")
     # Menu entries for the header: (url name, label, who sees it: "all" | "cm" | "manager" | "admin" | a role).
-    nav_items: list[tuple[str, str, str]] = []
+    nav_items: list[tuple[str, str, str]] = [("groupbiz_ecs", _("Group customers"), "all")]
