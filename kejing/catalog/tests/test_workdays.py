@@ -1,0 +1,59 @@
+"""Working days across the 2026 Spring Festival and National Day, with their make-up working days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kejing.catalog.engine import load_catalog, quote
+from kejing.catalog.engine.workdays import CalendarError, add_working_days, is_working_day, working_days_between
+
+D = dt.date
+
+
+def test_holidays_and_make_up_days_2026():
+    assert not is_working_day(D(2026, 2, 17))  # 春节 (Tuesday)
+    assert is_working_day(D(2026, 2, 14))  # Saturday worked in exchange
+    assert is_working_day(D(2026, 2, 28))  # Saturday worked in exchange
+    assert not is_working_day(D(2026, 10, 5))  # 国庆 (Monday)
+    assert is_working_day(D(2026, 10, 10))  # Saturday worked in exchange
+    assert not is_working_day(D(2026, 3, 7))  # an ordinary Saturday
+
+
+def test_across_spring_festival():
+    # Thu 12 Feb + 5: Fri 13 (1), Sat 14 make-up (2), 15–23 off, Tue 24 (3), Wed 25 (4), Thu 26 (5)
+    assert add_working_days(D(2026, 2, 12), 5) == D(2026, 2, 26)
+    assert working_days_between(D(2026, 2, 12), D(2026, 2, 26)) == 5
+
+
+def test_across_national_day():
+    # Tue 29 Sep + 5: Wed 30 (1), Oct 1–7 off, Thu 8 (2), Fri 9 (3), Sat 10 make-up (4), Mon 12 (5)
+    assert add_working_days(D(2026, 9, 29), 5) == D(2026, 10, 12)
+
+
+def test_order_on_a_holiday_and_zero_days():
+    # ordered on 16 Feb (holiday): the first working day counted is Tue 24 Feb
+    assert add_working_days(D(2026, 2, 16), 1) == D(2026, 2, 24)
+    assert add_working_days(D(2026, 2, 16), 0) == D(2026, 2, 16)
+    with pytest.raises(ValueError):
+        add_working_days(D(2026, 2, 16), -1)
+
+
+def test_outside_the_calendar_is_a_clear_error():
+    with pytest.raises(CalendarError):
+        is_working_day(D(1990, 1, 2))
+
+
+def test_quote_opening_date_uses_the_level():
+    cat = load_catalog()
+    # 企信通 5 / 3 / 1 working days from Thu 12 Feb 2026
+    assert quote(cat, "QXT", {}, start=D(2026, 2, 12)).opening["date"] == "2026-02-26"
+    # urgent 3: Fri 13, Sat 14 (make-up), Tue 24
+    assert quote(cat, "QXT", {}, start=D(2026, 2, 12), level="urgent").opening["date"] == "2026-02-24"
+    # extra urgent 1: Fri 13
+    assert quote(cat, "QXT", {}, start=D(2026, 2, 12), level="extra_urgent").opening["date"] == "2026-02-13"
+    # 专线 has no SLA, but the FAQ's project lead time: 7 working days with transmission resources
+    o = quote(cat, "ZXFW", {}, start=D(2026, 9, 29)).opening
+    # Wed 30 (1), Thu 8 (2), Fri 9 (3), Sat 10 (4), Mon 12 (5), Tue 13 (6), Wed 14 (7)
+    assert (o["basis"], o["date"]) == ("with_resources", "2026-10-14")
