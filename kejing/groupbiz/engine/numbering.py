@@ -181,14 +181,14 @@ def check_imei(value: str) -> Check:
 
 def area_code(value: str) -> str:
     """A Chinese long-distance code with its leading 0 (``27`` → ``027``, ``351`` → ``0351``), checked for length:
-    codes starting 01/02 have 3 digits, all others 4."""
+    codes starting 01/02 have 3 digits (010 is the only 01x), all others 4."""
     v = _clean(value)
     if v and not v.startswith("0"):
         v = "0" + v
     if not v.isdigit() or len(v) not in (3, 4):
         raise NumberingError(f"长途区号格式不正确:{value} / bad area code {value!r}")
     short = v[1] in "12"
-    if short and len(v) != 3 or not short and len(v) != 4 or v[1] == "0":
+    if short and len(v) != 3 or not short and len(v) != 4 or v[1] == "0" or (v[1] == "1" and v != "010"):
         raise NumberingError(
             f"长途区号 {v} 位数不对(01/02 开头为 3 位,其余 4 位) / area code {v}: 01x/02x have 3 digits, others 4"
         )
