@@ -7,4 +7,7 @@ class TerritoriesConfig(AppConfig):
     label = "territories"
     verbose_name = _("Territories and routes")
     # Menu entries for the header: (url name, label, who sees it: "all" | "cm" | "manager" | "admin" | a role).
-    nav_items: list[tuple[str, str, str]] = []
+    nav_items: list[tuple[str, str, str]] = [
+        ("territory_index", _("Territories"), "manager"),
+        ("territory_route_mine", _("My route"), "cm"),
+    ]

@@ -68,6 +68,8 @@ def greedy_repair(points: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np
             members = np.flatnonzero(labels == j)
             room = load < hi
             room[j] = False
+            if not room.any():  # the totals exceed every upper bound
+                break
             extra = dist[np.ix_(members, np.flatnonzero(room))] - dist[members, j][:, None]
             flat = int(extra.argmin())
             i = members[flat // extra.shape[1]]
@@ -80,6 +82,8 @@ def greedy_repair(points: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np
             donors = load > lo
             donors[j] = False
             cand = np.flatnonzero(donors[labels])
+            if len(cand) == 0:  # the totals cannot meet every lower bound
+                break
             extra = dist[cand, j] - dist[cand, labels[cand]]
             i = cand[int(extra.argmin())]
             load[labels[i]] -= 1

@@ -59,7 +59,7 @@ def generate(customers: int = 10_000, seed: int = 2026, urban_load: int = 165, r
     for (code, lat, lon, urban, _), n in zip(COUNTIES, n_cms, strict=True):
         if n == 0:
             continue
-        n_urban = n if urban else 1
+        n_urban = n if urban else (1 if n > 1 else 0)  # a rural county's seat town needs a CM of its own
         plan.append((code, lat, lon, n_urban, n - n_urban))
     weights = np.array([u * urban_load + r * rural_load for _, _, _, u, r in plan], dtype=float)
     per_county = np.floor(weights / weights.sum() * customers).astype(int)
