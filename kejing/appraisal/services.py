@@ -471,7 +471,7 @@ def open_round(user, name: str, held_on: dt.date, company: OrgUnit | None = None
     ).select_related("unit")
     RoundEntry.objects.bulk_create([RoundEntry(round=rnd, staff=s) for s in cms])
     for entry in rnd.entries.select_related("staff", "staff__unit", "staff__corps_profile"):
-        _compute(entry, round_policy(rnd))
+        compute_entry(entry, round_policy(rnd))
     record(
         actor=user,
         action="round_open",
@@ -482,7 +482,7 @@ def open_round(user, name: str, held_on: dt.date, company: OrgUnit | None = None
     return rnd
 
 
-def _compute(entry: RoundEntry, policy: CorpsPolicy, reviews: list[ReviewForm] | None = None) -> RoundEntry:
+def compute_entry(entry: RoundEntry, policy: CorpsPolicy, reviews: list[ReviewForm] | None = None) -> RoundEntry:
     """Run the engine over one entry and store scores, proposal and explanation (both languages)."""
     rnd = entry.round
     if reviews is None:
@@ -539,7 +539,7 @@ def set_exam(user, entry: RoundEntry, mark: Any) -> RoundEntry:
         )
     before = entry.exam_mark
     entry.exam_mark = value
-    _compute(entry, policy)
+    compute_entry(entry, policy)
     record(
         actor=user, action="grade_exam", obj=entry, changes={"exam_mark": [before, value], "total": [None, entry.total]}
     )
@@ -580,7 +580,7 @@ def add_review(
         entry=entry, group=group, reviewer=reviewer, items=clean, score=total, entered_by=staff
     )
     before = entry.total
-    _compute(entry, policy)
+    compute_entry(entry, policy)
     record(
         actor=user,
         action="grade_review",
@@ -599,7 +599,7 @@ def remove_review(user, form: ReviewForm) -> None:
     score, group = form.score, form.group
     form.delete()
     before = entry.total
-    _compute(entry, round_policy(entry.round))
+    compute_entry(entry, round_policy(entry.round))
     record(
         actor=user,
         action="grade_review_remove",
@@ -659,7 +659,7 @@ def close_round(user, rnd: GradingRound) -> GradingRound:
     )
     problems = {}
     for e in entries:
-        _compute(e, policy, list(e.reviews.all()))
+        compute_entry(e, policy, list(e.reviews.all()))
         if e.eligible and e.status != "complete":
             problems[e.staff.employee_no] = (
                 "; ".join(e.result["zh"].get("problems", [])) + " / " + "; ".join(e.result["en"].get("problems", []))
@@ -728,7 +728,7 @@ def recheck(user, objection: Objection, upheld: bool, note: str, exam_mark: Any 
     if upheld and exam_mark not in (None, ""):
         set_exam(user, entry, exam_mark)
     before = objection.total_before
-    _compute(entry, round_policy(entry.round))
+    compute_entry(entry, round_policy(entry.round))
     objection.outcome = Objection.Outcome.UPHELD if upheld else Objection.Outcome.REJECTED
     objection.note = note.strip()[:500]
     objection.total_after = entry.total
