@@ -1,3 +1,361 @@
-from ninja import Router
+"""JSON API of the monthly cycle, mounted at ``/api/forecasting/``.
+
+Staff authenticate like everywhere else (bearer token or session) and see their scope only. A shop's POS
+authenticates **as the shop** with its own key (``Authorization: Bearer shop_…``, see ``ShopKey``) and can only
+send its own self-report. Managers may read and comment; any attempt to change a CM's figures answers 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from kejing.core.models import Job
+from kejing.customers.selectors import visible_customers
+from kejing.org.scoping import get_staff
+
+from . import cycle, selectors, services
+from .models import ForecastLine, KeyCustomer, Round, ShopKey, WeeklyReport
 
 router = Router(tags=["forecasting"])
+
+
+class ShopKeyAuth(HttpBearer):
+    """Authenticates a shop (not a person) by its POS key; the request then acts for that shop only."""
+
+    def authenticate(self, request, token: str):
+        key = ShopKey.objects.for_raw(token)
+        if key is None or key.customer.status != "active":
+            return None
+        request.shop_key = key
+        return key
+
+
+def _forbidden_as_403(view):
+    @wraps(view)
+    def inner(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except services.NotAllowed as exc:
+            raise HttpError(403, exc.errors.get("__all__", str(exc))) from exc
+
+    return inner
+
+
+def _round(month: str = "") -> Round:
+    target = cycle.parse_month(month) if month else cycle.target_of(timezone.localdate())
+    if target is None:
+        raise HttpError(400, "月份格式应为 2026-03 / month must look like 2026-03")
+    rnd = Round.objects.filter(target=target).first()
+    if rnd is None:
+        raise HttpError(404, "该月尚未开启预测 / no forecast round for this month")
+    return rnd
+
+
+class Message(Schema):
+    detail: str
+
+
+class RoundOut(Schema):
+    target: dt.date
+    phase: str | None
+    deadline: dt.date
+    locked: str
+    model_ran_at: dt.datetime | None
+    model_name: str
+    balanced_at: dt.datetime | None
+
+
+class LineIn(Schema):
+    spec: str
+    quantity: int | None = None
+
+
+class LinesIn(Schema):
+    month: str = ""
+    lines: list[LineIn] = []
+
+
+class LineOut(Schema):
+    customer_id: int
+    customer_code: str
+    spec: str
+    model: int | None
+    model_lo: int | None
+    model_hi: int | None
+    self_report: int | None
+    cm: int | None
+    merged: int
+    source: str
+    balanced: int | None
+
+
+class LedgerOut(Schema):
+    customer_id: int
+    customer_code: str
+    spec: str
+    month: dt.date
+    demand: int | None
+    supplied: int | None
+    sold: int | None
+    stock: int | None
+    allocated: int | None
+    recorded_forecast: int | None
+    guidance: str
+
+
+class LedgerPage(Schema):
+    count: int
+    items: list[LedgerOut]
+
+
+class WriteOut(Schema):
+    changed: int
+
+
+class MonthIn(Schema):
+    month: str = ""
+
+
+class CommentIn(Schema):
+    month: str = ""
+    cm: str = ""
+    text: str = ""
+
+
+class KeyIn(Schema):
+    cm: str = ""
+    customer_ids: list[int] = []
+
+
+class SupplyRow(Schema):
+    spec: str
+    area: str
+    quantity: int
+
+
+class SupplyIn(Schema):
+    month: str = ""
+    rows: list[SupplyRow] = []
+
+
+class FeedbackIn(Schema):
+    month: str = ""
+    guidance: str = ""
+    informed_on: dt.date | None = None
+
+
+class WeeklyIn(Schema):
+    week: dt.date | None = None
+    summary: str = ""
+    plan: str = ""
+
+
+class WeeklyOut(Schema):
+    cm: str
+    week: dt.date
+    summary: str
+    plan: str
+
+
+def _line(ln: ForecastLine) -> dict[str, Any]:
+    return {
+        "customer_id": ln.customer_id,
+        "customer_code": ln.customer.code,
+        "spec": ln.spec.code,
+        "model": ln.model_qty,
+        "model_lo": ln.model_lo,
+        "model_hi": ln.model_hi,
+        "self_report": ln.self_qty,
+        "cm": ln.cm_qty,
+        "merged": ln.merged_qty,
+        "source": ln.source,
+        "balanced": ln.balanced_qty,
+    }
+
+
+@router.get("/rounds/current", response=RoundOut, summary="The round being worked on, its phase and my lock")
+def current(request, month: str = ""):
+    rnd = _round(month)
+    staff = get_staff(request.user)
+    phase = cycle.phase_on(timezone.localdate(), services.policy()["cycle"])
+    return {
+        "target": rnd.target,
+        "phase": phase.code if phase else None,
+        "deadline": services.deadline(rnd),
+        "locked": services.lock_reason(rnd, staff.pk if staff and staff.is_cm else None),
+        "model_ran_at": rnd.model_ran_at,
+        "model_name": rnd.model_name,
+        "balanced_at": rnd.balanced_at,
+    }
+
+
+@router.get("/ledger", response=LedgerPage, summary="Sales ledger (动销台帐) in my scope")
+def ledger(request, month: str = "", customer_id: int | None = None, page: int = 1, page_size: int = 200):
+    qs = selectors.visible_ledger(request.user).order_by("-month", "customer__code", "spec__code")
+    if month:
+        qs = qs.filter(month=cycle.parse_month(month))
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    size = max(1, min(page_size, 1000))
+    start = (max(1, page) - 1) * size
+    items = [
+        {
+            "customer_id": e.customer_id,
+            "customer_code": e.customer.code,
+            "spec": e.spec.code,
+            **{f: getattr(e, f) for f in ("month", "demand", "supplied", "sold", "stock", "allocated")},
+            "recorded_forecast": e.recorded_forecast,
+            "guidance": e.guidance,
+        }
+        for e in qs[start : start + size]
+    ]
+    return {"count": qs.count(), "items": items}
+
+
+@router.get("/forecasts", response=list[LineOut], summary="Forecast lines (three sources, merged, balanced)")
+def forecasts(request, month: str = "", customer_id: int | None = None, limit: int = 500):
+    rnd = _round(month)
+    qs = selectors.visible_lines(request.user).filter(round=rnd).select_related("customer", "spec")
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    return [_line(ln) for ln in qs.order_by("customer__code", "spec__code")[: max(1, min(limit, 5000))]]
+
+
+@router.put(
+    "/forecasts/{customer_id}",
+    response={200: WriteOut, 400: Message, 403: Message},
+    summary="CM interactive forecast for one customer (the CM himself, until he submits or the 8th)",
+)
+@_forbidden_as_403
+def enter(request, customer_id: int, body: LinesIn):
+    customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    rnd = _round(body.month)
+    changed = services.enter_cm_forecast(request.user, rnd, customer, {x.spec: x.quantity for x in body.lines})
+    return {"changed": changed}
+
+
+@router.post(
+    "/self-report",
+    auth=ShopKeyAuth(),
+    response={200: WriteOut, 400: Message},
+    summary="A shop's own forecast for next month, sent by its POS with the shop's key",
+)
+def self_report(request, body: LinesIn):
+    rnd = _round(body.month)
+    changed = services.self_report(request.shop_key, rnd, {x.spec: x.quantity for x in body.lines})
+    return {"changed": changed}
+
+
+@router.post("/submit", response={200: Message, 400: Message, 403: Message}, summary="Submit my unit's forecast")
+@_forbidden_as_403
+def submit(request, body: MonthIn):
+    sub = services.submit(request.user, _round(body.month))
+    return {"detail": f"submitted {sub.total}"}
+
+
+@router.get("/consolidation", summary="Totals by unit, department, CM, spec or price class")
+def consolidation(request, month: str = "", by: str = "unit") -> list[dict[str, Any]]:
+    return selectors.consolidation(request.user, _round(month), by)
+
+
+@router.get("/submissions", summary="Which CMs have submitted")
+def submissions(request, month: str = "") -> list[dict[str, Any]]:
+    rows = selectors.submissions(request.user, _round(month))
+    return [
+        {"cm": r["cm"].employee_no, "name": r["cm"].name, "submitted_at": r["submitted_at"], "total": r["total"]}
+        for r in rows
+    ]
+
+
+@router.post("/comments", response={201: Message, 400: Message, 403: Message}, summary="Comment on a CM's forecast")
+@_forbidden_as_403
+def comment(request, body: CommentIn):
+    cm = get_object_or_404(selectors.visible_cms(request.user), employee_no=body.cm)
+    services.add_comment(request.user, _round(body.month), cm, body.text)
+    return Status(201, {"detail": "ok"})
+
+
+@router.get("/key-customers", response=list[int], summary="My key customers (ids)")
+def key_customers(request, cm: str = ""):
+    qs = KeyCustomer.objects.filter(customer__in=visible_customers(request.user).values("pk"))
+    if cm:
+        qs = qs.filter(customer__cm__employee_no=cm)
+    return list(qs.values_list("customer_id", flat=True).order_by("customer_id"))
+
+
+@router.put("/key-customers", response={200: WriteOut, 400: Message, 403: Message}, summary="Set a CM's key customers")
+@_forbidden_as_403
+def set_key_customers(request, body: KeyIn):
+    staff = get_staff(request.user)
+    cm = get_object_or_404(selectors.visible_cms(request.user), employee_no=body.cm) if body.cm else staff
+    if cm is None:
+        raise HttpError(404, "Not Found")
+    return {"changed": services.set_key_customers(request.user, cm, body.customer_ids)}
+
+
+@router.post("/supply", response={200: WriteOut, 400: Message, 403: Message}, summary="Enter supply per spec and area")
+@_forbidden_as_403
+def supply(request, body: SupplyIn):
+    rows = [(i, {"spec": r.spec, "area": r.area, "quantity": str(r.quantity)}) for i, r in enumerate(body.rows, 1)]
+    return {"changed": services.set_supply(request.user, _round(body.month), rows)}
+
+
+@router.post("/balance", response={200: dict, 400: Message, 403: Message}, summary="Balance the round against supply")
+@_forbidden_as_403
+def balance(request, body: MonthIn):
+    return services.balance(request.user, _round(body.month))
+
+
+@router.post("/model-run", response={202: dict, 403: Message}, summary="Run the model forecast as a background job")
+def model_run(request, body: MonthIn):
+    if not services.is_manager(request.user):
+        raise HttpError(403, "只有管理人员可以运行模型预测 / only managers start the model run")
+    from .tasks import run_model_forecast
+
+    rnd = _round(body.month)
+    job = Job.objects.create(kind="forecast_model", created_by=request.user, params={"round": rnd.pk})
+    run_model_forecast.enqueue(job.pk)
+    job.refresh_from_db()
+    return Status(202, {"job": job.pk, "status": job.status})
+
+
+@router.post(
+    "/feedback/{customer_id}",
+    response={200: Message, 400: Message, 403: Message},
+    summary="Record that the shop was told its balanced quantities",
+)
+@_forbidden_as_403
+def feedback(request, customer_id: int, body: FeedbackIn):
+    customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    services.record_feedback(request.user, _round(body.month), customer, body.guidance, body.informed_on)
+    return {"detail": "ok"}
+
+
+@router.get("/reports", summary="Accuracy, fulfilment, 订足率, bias and error by group and month")
+def reports(request, by: str = "unit", months: int = 6) -> dict[str, Any]:
+    data = selectors.report(request.user, selectors.closed_targets(max(1, min(months, 24))), by)
+    return data
+
+
+@router.get("/weekly", response=list[WeeklyOut], summary="Weekly summaries and plans in my scope")
+def weekly(request, limit: int = 50):
+    cms = selectors.visible_cms(request.user)
+    qs = WeeklyReport.objects.filter(cm__in=cms).select_related("cm")[: max(1, min(limit, 500))]
+    return [{"cm": r.cm.employee_no, "week": r.week, "summary": r.summary, "plan": r.plan} for r in qs]
+
+
+@router.put(
+    "/weekly", response={200: WeeklyOut, 400: Message, 403: Message}, summary="Write my weekly summary and plan"
+)
+@_forbidden_as_403
+def write_weekly(request, body: WeeklyIn):
+    r = services.save_weekly(request.user, body.week or timezone.localdate(), body.summary, body.plan)
+    return {"cm": r.cm.employee_no, "week": r.week, "summary": r.summary, "plan": r.plan}

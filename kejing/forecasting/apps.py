@@ -7,4 +7,8 @@ class ForecastingConfig(AppConfig):
     label = "forecasting"
     verbose_name = _("Forecasting")
     # Menu entries for the header: (url name, label, who sees it: "all" | "cm" | "manager" | "admin" | a role).
-    nav_items: list[tuple[str, str, str]] = []
+    nav_items: list[tuple[str, str, str]] = [
+        ("forecasting:home", _("Monthly cycle"), "cm"),
+        ("forecasting:home", _("Forecasts"), "manager"),
+        ("forecasting:reports", _("Accuracy"), "manager"),
+    ]

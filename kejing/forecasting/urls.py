@@ -1,3 +1,26 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "forecasting"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("open/", views.open_current, name="open"),
+    path("entry/", views.entry, name="entry"),
+    path("entry/<int:customer_id>/", views.entry_customer, name="entry_customer"),
+    path("key/", views.key_customers, name="key"),
+    path("submit/", views.submit, name="submit"),
+    path("consolidation/", views.consolidation, name="consolidation"),
+    path("comment/", views.comment, name="comment"),
+    path("model/", views.model_run, name="model_run"),
+    path("supply/", views.supply, name="supply"),
+    path("balance/", views.balance, name="balance"),
+    path("feedback/", views.feedback, name="feedback"),
+    path("feedback/<int:customer_id>/", views.feedback_customer, name="feedback_customer"),
+    path("ledger/", views.ledger, name="ledger"),
+    path("ledger/import/", views.ledger_import, name="ledger_import"),
+    path("reports/", views.reports, name="reports"),
+    path("meeting/", views.meeting, name="meeting"),
+    path("weekly/", views.weekly, name="weekly"),
+]

@@ -1,0 +1,94 @@
+"""The month's working calendar: which phase a day falls in, deadlines, the target month of a round.
+
+Plain Python (no Django) so that it is easy to test with hand-worked dates. Phase days come from the policy
+(``[cycle].phases``); a negative day counts from the end of the month (``-5`` = the fifth-last day).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal  # the standard library module
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    """The first day of the month ``n`` months after (or before) ``month``."""
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month.replace(day=_cal.monthrange(month.year, month.month)[1])
+
+
+def parse_month(text: str | None) -> dt.date | None:
+    """``2026-03`` or ``2026-03-01`` to the first of that month; ``None`` when it is not a month."""
+    try:
+        parts = (text or "").strip().split("-")
+        return dt.date(int(parts[0]), int(parts[1]), 1)
+    except (ValueError, IndexError):
+        return None
+
+
+def target_of(day: dt.date) -> dt.date:
+    """The month being forecast while working on ``day``: the next month."""
+    return add_months(month_start(day), 1)
+
+
+def working_month(target: dt.date) -> dt.date:
+    return add_months(target, -1)
+
+
+def _day(month: dt.date, n: int) -> dt.date:
+    last = month_end(month).day
+    return month.replace(day=max(1, min(last, n if n > 0 else last + 1 + n)))
+
+
+@dataclass(frozen=True)
+class Phase:
+    code: str
+    zh: str
+    en: str
+    start: dt.date
+    end: dt.date
+
+    def label(self, lang: str = "zh") -> str:
+        return self.en if lang.startswith("en") else self.zh
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+def phases(month: dt.date, cycle: dict[str, Any]) -> list[Phase]:
+    """The phases of working month ``month`` with their real dates (the last five days move with the month)."""
+    month = month_start(month)
+    out = []
+    for p in cycle["phases"]:
+        out.append(Phase(p["code"], p["zh"], p["en"], _day(month, int(p["start"])), _day(month, int(p["end"]))))
+    return out
+
+
+def phase_on(day: dt.date, cycle: dict[str, Any]) -> Phase | None:
+    """The phase ``day`` falls in (None on a day between phases, e.g. the 26th of a 31-day month)."""
+    for p in phases(day, cycle):
+        if p.contains(day):
+            return p
+    return None
+
+
+def submit_deadline(target: dt.date, cycle: dict[str, Any]) -> dt.date:
+    """The last day a CM may hand in (and change) the forecast for ``target``."""
+    return _day(working_month(target), int(cycle["submit_day"]))
+
+
+def self_report_deadline(target: dt.date, cycle: dict[str, Any]) -> dt.date:
+    return _day(working_month(target), int(cycle["self_report_until_day"]))
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())

@@ -1,0 +1,428 @@
+"""Demo data of the monthly cycle: three years of sales for every demo tobacco shop, past forecast rounds, and
+the current round advanced to the phase of today's date.
+
+What is stored, and why (10,000 shops x ~5 specs x 36 months would be ~2 M ledger rows, too slow to build):
+
+- the **shop-level ledger** (动销台帐) for the last three complete months only (what the CM looks at and what
+  accuracy is measured on);
+- the **three-year history as unit x spec monthly totals** (``UnitHistory``: 65 units x 40 specs x 36 months),
+  which is what the model learns from; shops' shares of their unit come from the recent ledger;
+- **past rounds** for the three months of that ledger, with the sources as they were recorded, so that the
+  accuracy reports have month-over-month figures;
+- the **current round** (next month), opened with the real services: phase tasks, key customers, CM entries,
+  self-reports, model forecast, submissions, supply, balancing and part of the feedback, as far as today's
+  phase has got.
+
+Demand is simulated per shop x spec: a level from the shop's tier and area (urban shops sell more high-class
+specs), a trend per spec, a Spring Festival peak placed on the lunar date of each year (``lunardate``) and a
+smaller Mid-Autumn one, launches and withdrawals of specs, and intermittent months at small shops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from kejing.customers.models import Customer
+from kejing.org.models import OrgUnit, Role, Staff
+
+from . import cycle, services
+from .models import (
+    Feedback,
+    ForecastLine,
+    KeyCustomer,
+    LedgerEntry,
+    PhaseTask,
+    Round,
+    ShopKey,
+    Spec,
+    Submission,
+    UnitHistory,
+    WeeklyReport,
+    _hash,
+)
+
+HISTORY_MONTHS = 36
+LEDGER_MONTHS = 3
+DEMO_SHOP_KEY = "shop_demo_key_0001"  # printed in docs/forecasting.md so that the POS endpoint can be tried
+
+
+def lunar_to_solar(year: int, month: int, day: int) -> dt.date:
+    from lunardate import LunarDate
+
+    return LunarDate(year, month, day).toSolarDate()
+
+
+def _window_share(month: dt.date, start: dt.date, end: dt.date) -> float:
+    """Share of the days [start, end) that fall in ``month``."""
+    m0, m1 = month, cycle.add_months(month, 1)
+    days = (min(end, m1) - max(start, m0)).days
+    return max(0, days) / (end - start).days
+
+
+def season_factors(months: list[dt.date]) -> np.ndarray:
+    """A multiplier per month: the pre-festival buying of the three weeks before the Spring Festival (lunar
+    1/1), the lull of the two weeks after it, the fortnight before Mid-Autumn (lunar 8/15), a summer dip."""
+    out = np.ones(len(months))
+    years = sorted({m.year for m in months} | {months[0].year - 1, months[-1].year + 1})
+    festivals = [lunar_to_solar(y, 1, 1) for y in years]
+    autumns = [lunar_to_solar(y, 8, 15) for y in years]
+    for i, m in enumerate(months):
+        f = 1.0
+        for sf in festivals:
+            f += 0.9 * _window_share(m, sf - dt.timedelta(days=21), sf)
+            f -= 0.3 * _window_share(m, sf, sf + dt.timedelta(days=14))
+        for ma in autumns:
+            f += 0.3 * _window_share(m, ma - dt.timedelta(days=14), ma)
+        if m.month in (7, 8):
+            f *= 0.94
+        out[i] = f
+    return out
+
+
+def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    with connection.cursor() as cur:
+        for start in range(0, len(rows), 20_000):
+            cur.executemany(sql, rows[start : start + 20_000])
+
+
+def _update(sql: str, rows: list[tuple]) -> None:
+    with connection.cursor() as cur:
+        for start in range(0, len(rows), 20_000):
+            cur.executemany(sql, rows[start : start + 20_000])
+
+
+@transaction.atomic
+def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
+    today = today or timezone.localdate()
+    np_rng = np.random.default_rng(rng.randrange(2**32))
+    services.load_specs()
+    specs = list(Spec.objects.order_by("code"))
+    shops = list(
+        Customer.objects.filter(industry="tobacco", cm__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "unit_id", "cm_id", "tier", "business_format", "customer_type", "ordering_method", "status")
+    )
+    if not shops or not specs:
+        return {}
+    area = dict(OrgUnit.objects.filter(kind="unit", industry="tobacco").values_list("pk", "area"))
+    this_month = cycle.month_start(today)
+    months = [cycle.add_months(this_month, -HISTORY_MONTHS + k) for k in range(HISTORY_MONTHS)]
+    ledger_months = months[-LEDGER_MONTHS:]
+
+    # -- which specs each shop carries, and its level for each ------------------------------------------------
+    n_spec = len(specs)
+    price_class = np.array([s.price_class for s in specs])
+    popularity = np_rng.lognormal(0.0, 0.5, n_spec)
+    class_urban = {"high": 1.3, "mid": 1.0, "low": 0.7}
+    class_rural = {"high": 0.25, "mid": 0.8, "low": 1.5}
+    pair_shop, pair_spec, level = [], [], []
+    for idx, (_pk, unit_id, _cm, tier, fmt, *_rest) in enumerate(shops):
+        tier = tier or 5
+        urban = area.get(unit_id) == "urban"
+        weights = popularity * np.array([(class_urban if urban else class_rural)[c] for c in price_class])
+        k = int(min(n_spec, max(2, round(1.5 + tier / 4 + (2 if fmt in ("supermarket", "liquor") else 0)))))
+        chosen = np_rng.choice(n_spec, size=k, replace=False, p=weights / weights.sum())
+        base = 0.5 + tier * 0.3
+        for j in chosen:
+            pair_shop.append(idx)
+            pair_spec.append(int(j))
+            level.append(base * weights[j] / weights.mean())
+    pair_shop_a, pair_spec_a = np.array(pair_shop), np.array(pair_spec)
+    level_a = np.array(level) * np_rng.lognormal(0.0, 0.3, len(level))
+
+    # -- monthly demand: level x season x trend x life cycle, Poisson; small shops skip months ----------------
+    season = season_factors(months)
+    t_years = np.arange(HISTORY_MONTHS) / 12.0
+    growth = np_rng.uniform(-0.12, 0.15, n_spec)
+    alive = np.ones((n_spec, HISTORY_MONTHS))
+    for j, s in enumerate(specs):
+        for i, m in enumerate(months):
+            if not s.on_sale(m):
+                alive[j, i] = 0.0
+            elif s.launched and s.launched <= m:
+                age = (m.year - s.launched.year) * 12 + m.month - s.launched.month
+                alive[j, i] = min(1.0, 0.4 + 0.3 * age)
+    spec_factor = np.exp(np.outer(growth, t_years)) * alive  # spec x month
+    expected = level_a[:, None] * season[None, :] * spec_factor[pair_spec_a]
+    tiers = np.array([shops[i][3] or 5 for i in pair_shop_a])
+    active = np_rng.random(expected.shape) < np.where(tiers <= 6, 0.6, 0.97)[:, None]
+    demand = np_rng.poisson(expected) * active
+    tight = np.where(price_class == "high", np_rng.uniform(0.8, 1.0, (n_spec, HISTORY_MONTHS)).T, 1.0).T
+    supplied = np.floor(demand * tight[pair_spec_a]).astype(int)
+
+    # -- unit x spec history (what the model learns from) -----------------------------------------------------
+    unit_ids = np.array([shops[i][1] for i in pair_shop_a])
+    uniq_units, unit_idx = np.unique(unit_ids, return_inverse=True)
+    key = unit_idx * n_spec + pair_spec_a
+    hist_d = np.zeros((len(uniq_units) * n_spec, HISTORY_MONTHS), dtype=np.int64)
+    hist_s = np.zeros_like(hist_d)
+    np.add.at(hist_d, key, demand)
+    np.add.at(hist_s, key, supplied)
+    hist_rows = []
+    for kk in np.flatnonzero(hist_d.sum(axis=1)):
+        u, j = divmod(int(kk), n_spec)
+        for i, m in enumerate(months):
+            if alive[j, i] > 0:
+                hist_rows.append(
+                    (int(uniq_units[u]), specs[j].pk, m.isoformat(), int(hist_d[kk, i]), int(hist_s[kk, i]))
+                )
+    _insert(UnitHistory._meta.db_table, ["unit_id", "spec_id", "month", "demand", "supplied"], hist_rows)
+
+    # -- shop ledger for the last months ----------------------------------------------------------------------
+    ledger_rows = []
+    for col, m in enumerate(ledger_months, start=HISTORY_MONTHS - LEDGER_MONTHS):
+        for p in np.flatnonzero(alive[pair_spec_a, col] > 0):
+            d, s = int(demand[p, col]), int(supplied[p, col])
+            stock = int(np_rng.integers(0, max(2, s // 2 + 1)))
+            sold = max(0, s + int(np_rng.integers(-1, 2)))
+            ledger_rows.append(
+                (shops[pair_shop_a[p]][0], specs[pair_spec_a[p]].pk, m.isoformat(), d, s, sold, stock, "")
+            )
+    _insert(
+        LedgerEntry._meta.db_table,
+        ["customer_id", "spec_id", "month", "demand", "supplied", "sold", "stock", "guidance"],
+        ledger_rows,
+    )
+
+    # -- key customers: the valuable half of each CM's shops, informants always -------------------------------
+    price = np.array([float(s.price) for s in specs])
+    value = np.zeros(len(shops))
+    np.add.at(value, pair_shop_a, (demand[:, -LEDGER_MONTHS:].sum(axis=1)) * price[pair_spec_a])
+    by_cm: dict[int, list[int]] = {}
+    for idx, shop in enumerate(shops):
+        if shop[7] == "active":
+            by_cm.setdefault(shop[2], []).append(idx)
+    key_idx: set[int] = set()
+    for members in by_cm.values():
+        ranked = sorted(members, key=lambda i: -value[i])
+        key_idx |= set(ranked[: math.ceil(len(ranked) * 0.5)])
+        key_idx |= {i for i in members if shops[i][5] == "informant"}
+    KeyCustomer.objects.bulk_create(
+        [KeyCustomer(customer_id=shops[i][0], suggested=True) for i in sorted(key_idx)], batch_size=5000
+    )
+    pos = {i for i, s in enumerate(shops) if s[6] == "pos"}
+    order = services.merge_order()
+
+    # -- past rounds: the sources as they were recorded -------------------------------------------------------
+    cms = list(Staff.objects.filter(role=Role.CM, unit__industry="tobacco").values_list("pk", flat=True))
+    line_cols = [
+        "round_id",
+        "customer_id",
+        "spec_id",
+        "cm_id",
+        "unit_id",
+        "model_qty",
+        "model_lo",
+        "model_hi",
+        "self_qty",
+        "cm_qty",
+        "merged_qty",
+        "source",
+        "balanced_qty",
+    ]
+    for col, m in enumerate(ledger_months, start=HISTORY_MONTHS - LEDGER_MONTHS):
+        rnd = Round.objects.create(
+            target=m, model_ran_at=timezone.now(), model_name="kejing", balanced_at=timezone.now()
+        )
+        rows = []
+        for p in np.flatnonzero(alive[pair_spec_a, col] > 0):
+            i = int(pair_shop_a[p])
+            d, exp_ = int(demand[p, col]), float(expected[p, col])
+            model = max(0, round(exp_ * np_rng.lognormal(0, 0.25)))
+            cm_q = max(0, round(d * np_rng.lognormal(0, 0.18) + np_rng.normal(0, 0.5))) if i in key_idx else None
+            self_q = max(0, round(d * np_rng.lognormal(0, 0.22))) if i in pos and np_rng.random() < 0.7 else None
+            probe = ForecastLine(cm_qty=cm_q, self_qty=self_q, model_qty=model)
+            probe.merge(order)
+            bal = min(probe.merged_qty, int(math.floor(probe.merged_qty * tight[pair_spec_a[p], col] + 0.5)))
+            rows.append(
+                (
+                    rnd.pk,
+                    shops[i][0],
+                    specs[pair_spec_a[p]].pk,
+                    shops[i][2],
+                    shops[i][1],
+                    model,
+                    int(model * 0.7),
+                    int(model * 1.3 + 1),
+                    self_q,
+                    cm_q,
+                    probe.merged_qty,
+                    probe.source,
+                    bal,
+                )
+            )
+        _insert(ForecastLine._meta.db_table, line_cols, rows)
+        submitted = timezone.make_aware(dt.datetime.combine(cycle.add_months(m, -1).replace(day=8), dt.time(17)))
+        Submission.objects.bulk_create([Submission(round=rnd, cm_id=c, submitted_at=submitted) for c in cms])
+
+    current = _current_round(rng, np_rng, today, shops, specs, pair_shop_a, pair_spec_a, expected, key_idx, pos, cms)
+    _weekly(rng, today, cms)
+    ShopKey.objects.get_or_create(customer_id=shops[0][0], name="pos-demo", defaults={"key_hash": _hash(DEMO_SHOP_KEY)})
+    return {
+        "ledger": len(ledger_rows),
+        "unit_history": len(hist_rows),
+        "forecast_lines": ForecastLine.objects.count(),
+        "current_round": current,
+    }
+
+
+def _current_round(rng, np_rng, today, shops, specs, pair_shop_a, pair_spec_a, expected, key_idx, pos, cms) -> int:
+    """Open next month's round with the services and move it as far as today's phase."""
+    target = cycle.target_of(today)
+    conf = services.policy()["cycle"]
+    rnd = services.open_round(target, today=today)
+    day = today.day
+    shop_idx = {s[0]: i for i, s in enumerate(shops)}
+    pair_idx = {
+        (shops[int(i)][0], specs[int(j)].pk): p for p, (i, j) in enumerate(zip(pair_shop_a, pair_spec_a, strict=True))
+    }
+    spec_col = HISTORY_MONTHS - 1  # the latest history month stands in for next month's expected level
+    lines = list(ForecastLine.objects.filter(round=rnd).values_list("pk", "customer_id", "spec_id"))
+    # the CMs' interactive figures (key customers) and the POS shops' own reports, as far as day 1-6 went
+    entered_until = min(day, int(conf["self_report_until_day"]))
+    share_done = min(1.0, entered_until / 6)
+    cm_rows, self_rows = [], []
+    for pk, cid, sid in lines:
+        i = shop_idx.get(cid)
+        p = pair_idx.get((cid, sid))
+        exp_ = float(expected[p, spec_col]) if p is not None else 1.0
+        if i in key_idx and np_rng.random() < 0.95 * share_done:
+            cm_rows.append((max(0, round(exp_ * np_rng.lognormal(0, 0.15))), pk))
+        if i in pos and np_rng.random() < 0.7 * share_done:
+            self_rows.append((max(0, round(exp_ * np_rng.lognormal(0, 0.25))), pk))
+    table = ForecastLine._meta.db_table
+    _update(f"UPDATE {table} SET cm_qty = %s WHERE id = %s", cm_rows)
+    _update(f"UPDATE {table} SET self_qty = %s WHERE id = %s", self_rows)
+    try:
+        services.run_model(rnd)
+    except ImportError:
+        pass  # the engine is not installed: the model column stays empty until "Run the model forecast"
+    rnd.refresh_from_db()
+    # merge (the demo writes the past of this month, so it merges even after the deadline)
+    merged = []
+    for ln in ForecastLine.objects.filter(round=rnd).only("pk", "cm_qty", "self_qty", "model_qty"):
+        ln.merge(services.merge_order())
+        merged.append((ln.merged_qty, ln.source, ln.pk))
+    _update(f"UPDATE {table} SET merged_qty = %s, source = %s WHERE id = %s", merged)
+    dl = services.deadline(rnd)
+    if today >= dl:
+        late = set(rng.sample(cms, min(2, len(cms))))
+        at = timezone.make_aware(dt.datetime.combine(dl, dt.time(16)))
+        totals = dict(
+            ForecastLine.objects.filter(round=rnd)
+            .values("cm_id")
+            .annotate(t=Sum("merged_qty"))
+            .values_list("cm_id", "t")
+        )
+        Submission.objects.bulk_create(
+            [Submission(round=rnd, cm_id=c, submitted_at=at, total=totals.get(c) or 0) for c in cms if c not in late]
+        )
+        _close(rnd, [c for c in cms if c not in late], ["forecast", "submit"], at)
+    month = cycle.working_month(target)
+    balance_start = [p for p in cycle.phases(month, conf) if p.code == "balance"][0]
+    if today >= balance_start.start:
+        _supply_and_balance(rnd, np_rng)
+        _close(rnd, cms, ["visits"], timezone.now())
+        feedback_start = [p for p in cycle.phases(month, conf) if p.code == "feedback"][0]
+        if today >= feedback_start.start:
+            _feedback(rnd, np_rng, today, feedback_start.start)
+    return rnd.pk
+
+
+def _close(rnd: Round, cms: list[int], phases: list[str], at) -> None:
+    from kejing.service.models import Task
+
+    ids = PhaseTask.objects.filter(round=rnd, phase__in=phases, task__staff_id__in=cms).values("task_id")
+    Task.objects.filter(pk__in=ids).update(done_at=at)
+
+
+def _supply_and_balance(rnd: Round, np_rng) -> None:
+    """The center's supply: high- and mid-class specs are short in every department; then the real balancing."""
+    center = Staff.objects.filter(role=Role.CENTER, unit__industry="tobacco").select_related("user").first()
+    if center is None:
+        return
+    totals = (
+        ForecastLine.objects.filter(round=rnd, spec__price_class__in=["high", "mid"])
+        .values("spec__code", "spec__price_class", "unit__parent__parent__code")
+        .annotate(t=Sum("merged_qty"))
+    )
+    rows = []
+    for n, r in enumerate(totals, start=1):
+        fill = np_rng.uniform(0.82, 0.95) if r["spec__price_class"] == "high" else np_rng.uniform(0.95, 1.0)
+        rows.append(
+            (
+                n,
+                {
+                    "spec": r["spec__code"],
+                    "area": r["unit__parent__parent__code"],
+                    "quantity": str(int((r["t"] or 0) * fill)),
+                },
+            )
+        )
+    services.set_supply(center.user, rnd, rows)
+    try:
+        services.balance(center.user, rnd)
+    except ImportError:
+        pass
+
+
+def _feedback(rnd: Round, np_rng, today: dt.date, start: dt.date) -> None:
+    """The CMs have told part of their shops (more as the feedback days go by)."""
+    from kejing.service.models import Task
+
+    share = min(1.0, ((today - start).days + 1) / 5)
+    shops = list(ForecastLine.objects.filter(round=rnd).values_list("customer_id", "cm_id").distinct())
+    chosen = [(c, cm) for c, cm in shops if cm and np_rng.random() < share * 0.85]
+    guidance = [
+        "按平衡量分批订货,保持一周库存",
+        "节前适当增加中高档规格备货",
+        "主销规格陈列在收银台旁",
+        "记录每日销量,下次拜访一起分析",
+    ]
+    fb = [
+        Feedback(
+            round=rnd,
+            customer_id=c,
+            cm_id=cm,
+            informed_on=start + dt.timedelta(days=int(np_rng.integers(0, max(1, (today - start).days + 1)))),
+            guidance=guidance[int(np_rng.integers(0, len(guidance)))],
+        )
+        for c, cm in chosen
+    ]
+    Feedback.objects.bulk_create(fb, batch_size=5000)
+    ledger = LedgerEntry._meta.db_table
+    _update(
+        f"UPDATE {ledger} SET recorded_forecast = allocated, guidance = %s WHERE customer_id = %s AND month = %s",
+        [(f.guidance, f.customer_id, rnd.target.isoformat()) for f in fb],
+    )
+    told = set(chosen)
+    done_cms = {cm for _, cm in shops} - {cm for c, cm in shops if (c, cm) not in told}
+    ids = PhaseTask.objects.filter(round=rnd, phase="feedback", task__staff_id__in=done_cms).values("task_id")
+    Task.objects.filter(pk__in=ids).update(done_at=timezone.now())
+
+
+def _weekly(rng: random.Random, today: dt.date, cms: list[int]) -> None:
+    this_week = cycle.week_start(today)
+    services.open_week(this_week)
+    summaries = ["完成重点客户拜访,动销台帐已核对", "走访新开商户两家,价签使用规范", "跟进上周断货规格,已协调补货"]
+    plans = ["下周完成剩余客户的预测反馈", "重点跟进细支烟新品的动销情况", "配合营销部开展社会库存调查"]
+    rows = []
+    for k in (1, 2, 3):
+        week = this_week - dt.timedelta(weeks=k)
+        rows += [WeeklyReport(cm_id=c, week=week, summary=rng.choice(summaries), plan=rng.choice(plans)) for c in cms]
+    WeeklyReport.objects.bulk_create(rows)
+    from kejing.service.models import Task
+
+    monday = PhaseTask.objects.filter(week=this_week, phase="monday_meeting").values("task_id")
+    if today.weekday() > 0:
+        Task.objects.filter(pk__in=monday).update(done_at=timezone.now())

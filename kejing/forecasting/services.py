@@ -1,0 +1,892 @@
+"""Writes of the monthly cycle: each in one transaction, audited, with errors that name the field or the row.
+
+Who may write what (L2783-L2785): a CM writes his own customers' figures until he submits or the deadline
+(the 8th) passes; a shop writes its own self-report through its API key until the 6th; managers and
+department heads supervise and comment but never change a CM's figures (``NotAllowed`` -> HTTP 403); the
+marketing center enters supply and runs the balancing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from kejing.core import audit
+from kejing.core.models import AuditLog, Job
+from kejing.core.policies import get_policy
+from kejing.customers.models import Customer
+from kejing.customers.selectors import visible_customers
+from kejing.customers.services import CustomerError
+from kejing.org.models import MANAGER_ROLES, OrgUnit, Role, Staff
+from kejing.org.scoping import get_staff, is_admin, staff_scope, unit_scope
+from kejing.service.models import Task
+
+from . import cycle
+from .models import (
+    Comment,
+    Feedback,
+    ForecastLine,
+    KeyCustomer,
+    LedgerEntry,
+    PhaseTask,
+    Round,
+    ShopKey,
+    Spec,
+    Submission,
+    Supply,
+    UnitHistory,
+    WeeklyReport,
+)
+
+
+class ForecastError(CustomerError):
+    """Bad input or a closed step; the API answers 400 with the field-keyed messages."""
+
+
+class NotAllowed(ForecastError):
+    """The caller sees the object but may not change it (a manager touching a CM's figures): HTTP 403."""
+
+
+def policy() -> dict[str, Any]:
+    return get_policy("tobacco", "forecasting")
+
+
+def merge_order() -> list[str]:
+    return list(policy()["merge"]["order"])
+
+
+# -- specs ----------------------------------------------------------------------------------------------------
+def _date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+@transaction.atomic
+def load_specs() -> int:
+    """Create or update the specs of the catalogue policy; returns how many were written."""
+    from decimal import Decimal
+
+    data = get_policy("tobacco", "cigarettes")
+    packs = int(data.get("units", {}).get("carton", {}).get("packs", 10))
+    existing = {s.code: s for s in Spec.objects.all()}
+    n = 0
+    for row in data["catalog"]["specs"]:
+        values = dict(
+            brand=row["brand"],
+            name=row["name"],
+            price_class=row["price_class"],
+            price=Decimal(str(row["price"])),
+            packs_per_unit=packs,
+            launched=_date(row.get("launched")),
+            discontinued=_date(row.get("discontinued")),
+        )
+        spec = existing.get(row["code"])
+        if spec is None:
+            Spec.objects.create(code=row["code"], **values)
+            n += 1
+        elif any(getattr(spec, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(spec, k, v)
+            spec.save()
+            n += 1
+    return n
+
+
+def specs() -> list[Spec]:
+    if not Spec.objects.exists():
+        load_specs()
+    return list(Spec.objects.all())
+
+
+# -- rounds and the calendar ----------------------------------------------------------------------------------
+def current_round(today: dt.date | None = None) -> Round | None:
+    today = today or timezone.localdate()
+    return Round.objects.filter(target=cycle.target_of(today)).first()
+
+
+def deadline(rnd: Round) -> dt.date:
+    return cycle.submit_deadline(rnd.target, policy()["cycle"])
+
+
+def lock_reason(rnd: Round, cm_id: int | None, today: dt.date | None = None) -> str:
+    """Why the CM's figures of ``rnd`` can no longer change ('' when they still can)."""
+    today = today or timezone.localdate()
+    if cm_id is not None and Submission.objects.filter(round=rnd, cm_id=cm_id).exists():
+        return "submitted"
+    if today > deadline(rnd):
+        return "deadline"
+    return ""
+
+
+LOCK_MESSAGES = {
+    "submitted": "本月预测已提交,不能再修改 / this month's forecast has been submitted and is locked",
+    "deadline": "已过提交截止日,预测已锁定 / the submission deadline has passed; the forecast is locked",
+    "self_deadline": "客户自报已截止 / self-reporting for this month has closed",
+}
+
+PHASE_TASK_TITLES = {
+    "forecast": "{m} 需求预测:重点客户互动预测与客户自报",
+    "submit": "{m} 汇总并提交本单元预测(截止{d})",
+    "visits": "{m} 日常拜访与市场分析",
+    "balance": "{m} 查看修正平衡结果",
+    "feedback": "{m} 向客户反馈平衡后的预测并记入动销台帐",
+    "summary": "{m} 社会库存与盈利调查、月度总结与下月计划",
+}
+
+
+@transaction.atomic
+def open_round(target: dt.date, today: dt.date | None = None) -> Round:
+    """Open the round for ``target`` (idempotent): a line for every active shop x spec it carried in the
+    last months, and the six phase tasks on every CM's list."""
+    today = today or timezone.localdate()
+    target = cycle.month_start(target)
+    rnd, _ = Round.objects.get_or_create(target=target)
+    share_months = int(policy()["model"]["share_months"])
+    last = cycle.add_months(target, -2)
+    first = cycle.add_months(last, -(share_months - 1))
+    line, ledger, cust, spec = (
+        ForecastLine._meta.db_table,
+        LedgerEntry._meta.db_table,
+        Customer._meta.db_table,
+        Spec._meta.db_table,
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO {line} (round_id, customer_id, spec_id, cm_id, unit_id, merged_qty, source)
+            SELECT DISTINCT %s, l.customer_id, l.spec_id, c.cm_id, c.unit_id, 0, ''
+            FROM {ledger} l JOIN {cust} c ON c.id = l.customer_id JOIN {spec} s ON s.id = l.spec_id
+            WHERE l.month >= %s AND l.month <= %s AND l.demand > 0 AND c.status = 'active'
+              AND c.industry = 'tobacco' AND (s.discontinued IS NULL OR s.discontinued >= %s)
+              AND NOT EXISTS (SELECT 1 FROM {line} f
+                              WHERE f.round_id = %s AND f.customer_id = l.customer_id AND f.spec_id = l.spec_id)""",
+            [rnd.pk, first, last, target, rnd.pk],
+        )
+    _phase_tasks(rnd)
+    return rnd
+
+
+def _phase_tasks(rnd: Round) -> None:
+    cyc = policy()["cycle"]
+    month = cycle.working_month(rnd.target)
+    have = set(PhaseTask.objects.filter(round=rnd).values_list("task__staff_id", "phase"))
+    cms = list(Staff.objects.filter(role=Role.CM, active=True, unit__industry="tobacco").values_list("pk", flat=True))
+    label = f"{rnd.target:%Y-%m}"
+    pending: list[tuple[str, Task]] = []
+    for phase in cycle.phases(month, cyc):
+        title = PHASE_TASK_TITLES.get(phase.code, phase.zh + " {m}").format(m=label, d=f"{deadline(rnd):%m-%d}")
+        for cm_id in cms:
+            if (cm_id, phase.code) not in have:
+                pending.append((phase.code, Task(staff_id=cm_id, kind=Task.Kind.OTHER, title=title, due=phase.end)))
+    if pending:
+        made = Task.objects.bulk_create([t for _, t in pending], batch_size=1000)
+        PhaseTask.objects.bulk_create(
+            [PhaseTask(round=rnd, phase=code, task=t) for (code, _), t in zip(pending, made, strict=True)],
+            batch_size=1000,
+        )
+
+
+def close_phase_task(rnd: Round | None, cm_id: int, phase: str, week: dt.date | None = None) -> None:
+    qs = PhaseTask.objects.filter(phase=phase, task__staff_id=cm_id, task__done_at__isnull=True)
+    qs = qs.filter(round=rnd) if rnd is not None else qs.filter(week=week)
+    Task.objects.filter(pk__in=qs.values("task_id")).update(done_at=timezone.now())
+
+
+# -- key customers --------------------------------------------------------------------------------------------
+def customer_values(customer_ids: Iterable[int], target: dt.date) -> dict[int, float]:
+    """Value of each customer over the last months before the round: demand x wholesale price."""
+    months = int(policy()["key_customers"]["months"])
+    last = cycle.add_months(target, -2)
+    first = cycle.add_months(last, -(months - 1))
+    out: dict[int, float] = defaultdict(float)
+    rows = (
+        LedgerEntry.objects.filter(customer_id__in=list(customer_ids), month__gte=first, month__lte=last)
+        .values_list("customer_id", "demand", "spec__price")
+        .iterator()
+    )
+    for cid, demand, price in rows:
+        out[cid] += float(demand or 0) * float(price)
+    return out
+
+
+def suggest_key_customers(cm: Staff, target: dt.date) -> list[int]:
+    """The key half of the CM's active customers by value, plus the types the policy always includes."""
+    rules = policy()["key_customers"]
+    customers = list(Customer.objects.filter(cm=cm, status="active").values_list("pk", "customer_type"))
+    values = customer_values([pk for pk, _ in customers], target)
+    ranked = sorted(customers, key=lambda c: (-values.get(c[0], 0.0), c[0]))
+    n = math.ceil(len(ranked) * float(rules["share"]))
+    chosen = {pk for pk, _ in ranked[:n]}
+    chosen |= {pk for pk, kind in customers if kind in rules.get("always", [])}
+    return sorted(chosen)
+
+
+def _cm_customer(user, customer: Customer) -> Staff:
+    """The CM who owns ``customer`` when ``user`` is that CM; managers get ``NotAllowed`` (they see, not change)."""
+    staff = get_staff(user)
+    if staff is not None and staff.role == Role.CM and customer.cm_id == staff.pk:
+        return staff
+    raise NotAllowed(
+        "只有该客户的客户经理可以修改其预测;市场经理和营销部只能查看和批注 / only the customer's own CM may change "
+        "its forecast; managers may view and comment"
+    )
+
+
+@transaction.atomic
+def set_key_customers(user, cm: Staff, customer_ids: Iterable[int], suggested: bool = False) -> int:
+    """Replace the CM's key list by ``customer_ids`` (his own customers only); audited per change."""
+    staff = get_staff(user)
+    if not (is_admin(user) or (staff and staff.pk == cm.pk) or staff_scope(user).filter(pk=cm.pk).exists()):
+        raise NotAllowed("无权修改该客户经理的重点客户 / you may not change this CM's key customers")
+    own = set(Customer.objects.filter(cm=cm).values_list("pk", flat=True))
+    wanted = set(customer_ids)
+    foreign = wanted - own
+    if foreign:
+        raise ForecastError({"customer_ids": f"不属于该客户经理的客户 / not this CM's customers: {sorted(foreign)}"})
+    current = set(KeyCustomer.objects.filter(customer__cm=cm).values_list("customer_id", flat=True))
+    removed, added = current - wanted, wanted - current
+    KeyCustomer.objects.filter(customer_id__in=removed).delete()
+    KeyCustomer.objects.bulk_create(
+        [KeyCustomer(customer_id=pk, suggested=suggested, chosen_by=user) for pk in sorted(added)]
+    )
+    now = timezone.now()
+    audit.record_many(
+        [
+            AuditLog(
+                at=now,
+                actor=user,
+                action="key_customer",
+                model="customers.customer",
+                object_pk=str(pk),
+                customer_id=pk,
+                changes={"key_customer": [pk in current, pk in wanted]},
+            )
+            for pk in sorted(removed | added)
+        ]
+    )
+    return len(removed) + len(added)
+
+
+# -- the three sources ----------------------------------------------------------------------------------------
+def _quantity(value: Any, field: str, errors: dict[str, str]) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        qty = int(str(value).strip())
+        if str(qty) != str(value).strip() and not isinstance(value, int):
+            raise ValueError
+    except (TypeError, ValueError):
+        errors[field] = f"应为非负整数(条) / must be a whole number of cartons: {value!r}"
+        return None
+    limit = int(policy()["limits"]["max_line_qty"])
+    if qty < 0 or qty > limit:
+        errors[field] = f"数量应在 0 到 {limit} 之间 / the quantity must be between 0 and {limit}: {qty}"
+        return None
+    return qty
+
+
+def _lines_for(rnd: Round, customer: Customer, quantities: dict[str, Any]) -> tuple[dict, dict[str, str]]:
+    """Resolve spec codes to (spec, quantity) and validate; unknown or withdrawn specs are errors."""
+    errors: dict[str, str] = {}
+    by_code = {s.code: s for s in Spec.objects.filter(code__in=list(quantities))}
+    parsed = {}
+    for code, value in quantities.items():
+        spec = by_code.get(code)
+        if spec is None:
+            errors[code] = f"未知的卷烟规格 / unknown spec '{code}'"
+            continue
+        if not spec.on_sale(rnd.target):
+            errors[code] = f"该规格在 {rnd.target:%Y-%m} 不销售 / '{code}' is not on sale in {rnd.target:%Y-%m}"
+            continue
+        qty = _quantity(value, code, errors)
+        if code not in errors:
+            parsed[spec] = qty
+    return parsed, errors
+
+
+def _write_source(rnd: Round, customer: Customer, field: str, parsed: dict, actor, action: str, note: str = "") -> int:
+    order = merge_order()
+    existing = {ln.spec_id: ln for ln in ForecastLine.objects.select_for_update().filter(round=rnd, customer=customer)}
+    changed = 0
+    for spec, qty in parsed.items():
+        line = existing.get(spec.pk)
+        if line is None:
+            if qty is None:
+                continue
+            line = ForecastLine(round=rnd, customer=customer, spec=spec, cm_id=customer.cm_id, unit_id=customer.unit_id)
+        before = getattr(line, field)
+        if line.pk and before == qty:
+            continue
+        setattr(line, field, qty)
+        line.merge(order)
+        line.save()
+        audit.record(
+            actor=actor,
+            action=action,
+            obj=line,
+            customer=customer,
+            changes={f"{spec.code}.{field}": [before, qty]},
+            note=note,
+        )
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def enter_cm_forecast(user, rnd: Round, customer: Customer, quantities: dict[str, Any]) -> int:
+    """The CM's interactive forecast for one customer: ``{spec code: cartons or None}``. Returns lines changed."""
+    cm = _cm_customer(user, customer)
+    reason = lock_reason(rnd, cm.pk)
+    if reason:
+        raise ForecastError(LOCK_MESSAGES[reason])
+    parsed, errors = _lines_for(rnd, customer, quantities)
+    if errors:
+        raise ForecastError(errors)
+    return _write_source(rnd, customer, "cm_qty", parsed, user, "forecast_cm")
+
+
+@transaction.atomic
+def self_report(key: ShopKey, rnd: Round, quantities: dict[str, Any], today: dt.date | None = None) -> int:
+    """A shop's own forecast for the target month, sent by its POS with its key; refused after the 6th or once
+    its CM has submitted."""
+    today = today or timezone.localdate()
+    customer = key.customer
+    if today > cycle.self_report_deadline(rnd.target, policy()["cycle"]):
+        raise ForecastError(LOCK_MESSAGES["self_deadline"])
+    reason = lock_reason(rnd, customer.cm_id, today)
+    if reason:
+        raise ForecastError(LOCK_MESSAGES[reason])
+    parsed, errors = _lines_for(rnd, customer, quantities)
+    if errors:
+        raise ForecastError(errors)
+    ShopKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return _write_source(rnd, customer, "self_qty", parsed, None, "forecast_self", note=f"shop key {key.name}")
+
+
+@transaction.atomic
+def submit(user, rnd: Round) -> Submission:
+    """The CM hands in his unit's forecast (by the 8th); his figures are locked from now on."""
+    staff = get_staff(user)
+    if staff is None or staff.role != Role.CM:
+        raise NotAllowed("只有客户经理本人可以提交预测 / only the CM himself submits his forecast")
+    reason = lock_reason(rnd, staff.pk)
+    if reason:
+        raise ForecastError(LOCK_MESSAGES[reason])
+    total = ForecastLine.objects.filter(round=rnd, cm=staff).aggregate(t=Sum("merged_qty"))["t"] or 0
+    sub = Submission.objects.create(round=rnd, cm=staff, total=total)
+    audit.record(actor=user, action="forecast_submit", obj=sub, changes={"total": [None, total]})
+    close_phase_task(rnd, staff.pk, "forecast")
+    close_phase_task(rnd, staff.pk, "submit")
+    return sub
+
+
+@transaction.atomic
+def add_comment(user, rnd: Round, cm: Staff, text: str) -> Comment:
+    """A remark on a CM's forecast, by someone who can see that CM (his managers, or the CM himself)."""
+    staff = get_staff(user)
+    if staff is None or not staff_scope(user).filter(pk=cm.pk).exists():
+        raise NotAllowed("无权批注该客户经理的预测 / you may not comment on this CM's forecast")
+    text = (text or "").strip()
+    if not text:
+        raise ForecastError({"text": "请填写批注内容 / the comment is empty"})
+    comment = Comment.objects.create(round=rnd, cm=cm, author=staff, text=text[:500])
+    audit.record(actor=user, action="forecast_comment", obj=comment, changes={"text": [None, comment.text]})
+    return comment
+
+
+# -- the model source -----------------------------------------------------------------------------------------
+def _engine():
+    from kejing.forecasting import engine
+
+    return engine
+
+
+def history_frame(last_month: dt.date, months: int):
+    """Long-format unit x spec history (``unique_id, ds, y``) for the model, ``months`` back from ``last_month``."""
+    import pandas as pd
+
+    first = cycle.add_months(last_month, -(months - 1))
+    rows = list(
+        UnitHistory.objects.filter(month__gte=first, month__lte=last_month).values_list(
+            "unit_id", "spec_id", "month", "demand"
+        )
+    )
+    df = pd.DataFrame(rows, columns=["unit_id", "spec_id", "ds", "y"])
+    df["unique_id"] = df["unit_id"].astype(str) + ":" + df["spec_id"].astype(str)
+    df["ds"] = pd.to_datetime(df["ds"])
+    df["y"] = df["y"].astype(float)
+    return df[["unique_id", "ds", "y"]].sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> dict[str, Any]:
+    """Forecast unit x spec totals with the engine and share them out to the shops by their recent demand.
+
+    Lines of CMs who have submitted keep their merged figure (their forecast is locked); their model column is
+    still filled so that the report can compare the model with what was handed in.
+    """
+    import pandas as pd
+
+    conf = policy()["model"]
+    last = cycle.add_months(rnd.target, -2)
+    if job:
+        job.progress(0, 3, "读取历史 / reading history")
+    df = history_frame(last, int(conf["history_months"]))
+    if df.empty:
+        raise ForecastError("没有可用的历史销量 / there is no sales history to learn from")
+    horizon = 2  # the month in progress and the target month
+    fc = _engine().forecast(df, horizon, season=int(conf["season"]), level=(80,), method=method or conf["method"])
+    fc = fc[pd.to_datetime(fc["ds"]) == pd.Timestamp(rnd.target)]
+    unit_fc = {
+        tuple(int(x) for x in uid.split(":")): (max(0.0, yhat), max(0.0, lo), max(0.0, hi))
+        for uid, yhat, lo, hi in fc[["unique_id", "yhat", "lo_80", "hi_80"]].itertuples(index=False)
+    }
+    if job:
+        job.progress(1, 3, "分配到客户 / sharing out to the shops")
+    share_first = cycle.add_months(last, -(int(conf["share_months"]) - 1))
+    recent: dict[tuple[int, int], int] = defaultdict(int)
+    for cid, sid, demand in LedgerEntry.objects.filter(month__gte=share_first, month__lte=last).values_list(
+        "customer_id", "spec_id", "demand"
+    ):
+        recent[(cid, sid)] += demand or 0
+    lines = list(
+        ForecastLine.objects.filter(round=rnd).values_list(
+            "pk", "customer_id", "spec_id", "unit_id", "cm_id", "cm_qty", "self_qty"
+        )
+    )
+    unit_total: dict[tuple[int, int], int] = defaultdict(int)
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for _, cid, sid, uid, *_ in lines:
+        unit_total[(uid, sid)] += recent[(cid, sid)]
+        counts[(uid, sid)] += 1
+    locked = set(Submission.objects.filter(round=rnd).values_list("cm_id", flat=True))
+    if timezone.localdate() > deadline(rnd):
+        locked |= {ln[4] for ln in lines}
+    order = merge_order()
+    updates, model_only = [], []
+    for pk, cid, sid, uid, cm_id, cm_qty, self_qty in lines:
+        yhat, lo, hi = unit_fc.get((uid, sid), (0.0, 0.0, 0.0))
+        total = unit_total[(uid, sid)]
+        share = recent[(cid, sid)] / total if total else 1.0 / counts[(uid, sid)]
+        qty, qlo, qhi = (round(v * share) for v in (yhat, lo, hi))
+        if cm_id in locked:
+            model_only.append((qty, qlo, qhi, pk))
+            continue
+        probe = ForecastLine(cm_qty=cm_qty, self_qty=self_qty, model_qty=qty)
+        probe.merge(order)
+        updates.append((qty, qlo, qhi, probe.merged_qty, probe.source, pk))
+    table = ForecastLine._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.executemany(
+            f"UPDATE {table} SET model_qty = %s, model_lo = %s, model_hi = %s, merged_qty = %s, source = %s "
+            "WHERE id = %s",
+            updates,
+        )
+        cur.executemany(f"UPDATE {table} SET model_qty = %s, model_lo = %s, model_hi = %s WHERE id = %s", model_only)
+        name = str(fc["model"].iloc[0]) if "model" in fc.columns and len(fc) else str(method or conf["method"])
+        Round.objects.filter(pk=rnd.pk).update(model_ran_at=timezone.now(), model_name=name[:40])
+        audit.record(
+            actor=job.created_by if job else None,
+            action="forecast_model",
+            obj=rnd,
+            changes={"lines": [None, len(updates) + len(model_only)]},
+            note=f"series {len(unit_fc)}, method {name}",
+        )
+    if job:
+        job.progress(3, 3, "完成 / done")
+    return {"series": len(unit_fc), "lines": len(updates), "locked_lines": len(model_only), "model": name}
+
+
+# -- supply and balancing -------------------------------------------------------------------------------------
+def _center_required(user) -> Staff | None:
+    staff = get_staff(user)
+    if is_admin(user) or (staff and staff.role == Role.CENTER):
+        return staff
+    raise NotAllowed("货源与平衡由营销中心处理 / supply and balancing are the marketing center's work")
+
+
+SUPPLY_COLUMNS = {"spec": ("规格编码", "spec"), "area": ("区域编码", "area"), "quantity": ("供应量", "quantity")}
+
+
+@transaction.atomic
+def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
+    """Enter or import supply rows ``(row number, {spec, area, quantity})``; any error -> nothing written.
+
+    An area is any org unit in the user's scope (a department, a market area, a region unit); the same spec may
+    not be given for two areas that overlap, so no shop is balanced twice.
+    """
+    staff = _center_required(user)
+    if rnd.balanced_at is not None:
+        raise ForecastError("本轮已完成平衡 / this round has already been balanced")
+    allowed = {u.code: u for u in unit_scope(user)}
+    spec_by_code = {s.code: s for s in Spec.objects.all()}
+    errors: dict[str, str] = {}
+    parsed: list[tuple[Spec, OrgUnit, int]] = []
+    for number, raw in rows:
+        values = {f: next((raw[h] for h in hs if h in raw), "").strip() for f, hs in SUPPLY_COLUMNS.items()}
+        spec = spec_by_code.get(values["spec"])
+        area = allowed.get(values["area"])
+        if spec is None:
+            errors[f"row {number} spec"] = f"第{number}行:未知规格 / row {number}: unknown spec '{values['spec']}'"
+        if area is None:
+            errors[f"row {number} area"] = (
+                f"第{number}行:区域不存在或不在权限内 / row {number}: unknown area or outside your scope "
+                f"'{values['area']}'"
+            )
+        qty = _quantity(values["quantity"], f"row {number} quantity", errors)
+        if values["quantity"] == "":
+            errors[f"row {number} quantity"] = f"第{number}行:缺少供应量 / row {number}: quantity missing"
+        if spec and area and qty is not None:
+            parsed.append((spec, area, qty))
+    existing = {(s.spec_id, s.area_id): s for s in Supply.objects.select_related("area").filter(round=rnd)}
+    areas_by_spec: dict[int, list[OrgUnit]] = defaultdict(list)
+    for (sid, _), s in existing.items():
+        areas_by_spec[sid].append(s.area)
+    for spec, area, _ in parsed:
+        for other in areas_by_spec[spec.pk]:
+            if other.pk != area.pk and (other.path.startswith(area.path) or area.path.startswith(other.path)):
+                errors[f"{spec.code}@{area.code}"] = (
+                    f"{spec.code}:区域 {area.code} 与 {other.code} 重叠 / areas {area.code} and {other.code} overlap"
+                )
+        areas_by_spec[spec.pk].append(area)
+    if errors:
+        raise ForecastError(errors)
+    for spec, area, qty in parsed:
+        old = existing.get((spec.pk, area.pk))
+        before = old.quantity if old else None
+        sup, _ = Supply.objects.update_or_create(
+            round=rnd, spec=spec, area=area, defaults={"quantity": qty, "decided_by": staff, "at": timezone.now()}
+        )
+        audit.record(actor=user, action="supply", obj=sup, changes={f"{spec.code}@{area.code}": [before, qty]})
+    return len(parsed)
+
+
+def _allocate(demands: list[int], supply: int) -> tuple[list[int], int, str]:
+    """Integer shares of ``supply`` proportional to ``demands`` (never above a demand) via the engine."""
+    result = _engine().allocate([{"id": i, "demand": d} for i, d in enumerate(demands)], supply, mode="proportional")
+    qty = _result_quantities(result, len(demands))
+    unplaced = supply - sum(qty)
+    reasons = getattr(result, "reasons", None) or getattr(result, "unplaced_reasons", None) or ""
+    return qty, unplaced, str(reasons)[:300] if unplaced else ""
+
+
+def _result_quantities(result: Any, n: int) -> list[int]:
+    q = getattr(result, "quantities", None)
+    if q is None:
+        q = getattr(result, "allocated", None)
+    if isinstance(q, dict):
+        return [int(q.get(i, 0)) for i in range(n)]
+    return [int(x) for x in list(q)]
+
+
+@transaction.atomic
+def balance(user, rnd: Round) -> dict[str, int]:
+    """Allocate each supply row to the shops of its area, push the balanced quantities into the target month's
+    ledger (``allocated``) and onto the CMs' feedback tasks (L2806, L2812). Specs without a supply row are not
+    constrained: their balanced quantity is the merged forecast."""
+    _center_required(user)
+    if rnd.balanced_at is not None:
+        raise ForecastError("本轮已完成平衡 / this round has already been balanced")
+    lines = list(ForecastLine.objects.filter(round=rnd).values_list("pk", "spec_id", "unit__path", "merged_qty"))
+    balanced = {pk: merged for pk, _, _, merged in lines}
+    by_spec: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    for pk, sid, path, merged in lines:
+        by_spec[sid].append((pk, path, merged))
+    placed_total = unplaced_total = 0
+    for sup in Supply.objects.select_related("area").filter(round=rnd):
+        members = [(pk, merged) for pk, path, merged in by_spec.get(sup.spec_id, []) if path.startswith(sup.area.path)]
+        if members:
+            qty, unplaced, reasons = _allocate([m for _, m in members], sup.quantity)
+        else:
+            qty, unplaced, reasons = [], sup.quantity, "no shop of this area forecast this spec"
+        for (pk, _), q in zip(members, qty, strict=True):
+            balanced[pk] = q
+        sup.placed, sup.unplaced, sup.note = sup.quantity - unplaced, unplaced, reasons
+        sup.save(update_fields=["placed", "unplaced", "note"])
+        placed_total += sup.placed
+        unplaced_total += unplaced
+    table = ForecastLine._meta.db_table
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {table} SET balanced_qty = %s WHERE id = %s", [(q, pk) for pk, q in balanced.items()])
+    _push_to_ledger(rnd)
+    Round.objects.filter(pk=rnd.pk).update(balanced_at=timezone.now())
+    _feedback_tasks(rnd)
+    audit.record(
+        actor=user,
+        action="forecast_balance",
+        obj=rnd,
+        changes={"placed": [None, placed_total], "unplaced": [None, unplaced_total]},
+    )
+    return {"lines": len(balanced), "placed": placed_total, "unplaced": unplaced_total}
+
+
+def _push_to_ledger(rnd: Round) -> None:
+    """Write each shop's balanced quantity into its ledger for the target month (one upsert statement)."""
+    ledger, line = LedgerEntry._meta.db_table, ForecastLine._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO {ledger} (customer_id, spec_id, month, allocated, guidance)
+            SELECT customer_id, spec_id, %s, balanced_qty, '' FROM {line} WHERE round_id = %s
+            ON CONFLICT (customer_id, spec_id, month) DO UPDATE SET allocated = excluded.allocated""",
+            [rnd.target, rnd.pk],
+        )
+
+
+def _feedback_tasks(rnd: Round) -> None:
+    """Name on each CM's feedback task how many shops he has to tell; the balance task is done."""
+    shops = dict(
+        ForecastLine.objects.filter(round=rnd, cm__isnull=False)
+        .values("cm_id")
+        .annotate(n=Count("customer_id", distinct=True))
+        .values_list("cm_id", "n")
+    )
+    for pt in PhaseTask.objects.select_related("task").filter(round=rnd, phase="feedback"):
+        n = shops.get(pt.task.staff_id, 0)
+        pt.task.title = f"{rnd.target:%Y-%m} 向 {n} 户客户反馈平衡后的预测并记入动销台帐"
+        pt.task.save(update_fields=["title"])
+    done = PhaseTask.objects.filter(round=rnd, phase="balance").values("task_id")
+    Task.objects.filter(pk__in=done, done_at__isnull=True).update(done_at=timezone.now())
+
+
+@transaction.atomic
+def record_feedback(user, rnd: Round, customer: Customer, guidance: str = "", informed_on: dt.date | None = None):
+    """The CM told the shop its balanced quantities; the shop records them in its ledger with the guidance."""
+    cm = _cm_customer(user, customer)
+    if rnd.balanced_at is None:
+        raise ForecastError("本轮尚未平衡,不能反馈 / the round has not been balanced yet")
+    informed_on = informed_on or timezone.localdate()
+    if informed_on > timezone.localdate():
+        raise ForecastError({"informed_on": "日期不能晚于今天 / the date cannot be in the future"})
+    guidance = (guidance or "").strip()[:300]
+    fb, created = Feedback.objects.update_or_create(
+        round=rnd, customer=customer, defaults={"cm": cm, "informed_on": informed_on, "guidance": guidance}
+    )
+    entries = LedgerEntry.objects.filter(customer=customer, month=rnd.target)
+    before = {e.spec_id: e.recorded_forecast for e in entries}
+    for e in entries:
+        e.recorded_forecast = e.allocated
+        e.guidance = guidance
+    LedgerEntry.objects.bulk_update(entries, ["recorded_forecast", "guidance"])
+    audit.record(
+        actor=user,
+        action="forecast_feedback",
+        obj=fb,
+        customer=customer,
+        changes={"recorded": [before, {e.spec_id: e.recorded_forecast for e in entries}], "guidance": [None, guidance]},
+    )
+    shops = ForecastLine.objects.filter(round=rnd, cm=cm).values("customer_id").distinct().count()
+    if Feedback.objects.filter(round=rnd, cm=cm).count() >= shops:
+        close_phase_task(rnd, cm.pk, "feedback")
+    return fb
+
+
+# -- ledger import --------------------------------------------------------------------------------------------
+LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer": ("客户编码", "customer"),
+    "spec": ("规格编码", "spec"),
+    "month": ("月份", "month"),
+    "demand": ("需求量", "demand"),
+    "supplied": ("供货量", "supplied"),
+    "sold": ("销售量", "sold"),
+    "stock": ("库存量", "stock"),
+    "recorded_forecast": ("客户登记预测", "recorded_forecast"),
+    "guidance": ("经营指导", "guidance"),
+}
+LEDGER_NUMBERS = ("demand", "supplied", "sold", "stock", "recorded_forecast")
+
+
+def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Validate every row, then (unless ``dry_run`` or any error) write all of them in one transaction.
+
+    A row whose customer x spec x month exists updates it (audited); a new one is created. The unit totals the
+    model learns from are refreshed for the months the file touches.
+    """
+    header_map = {h.lower(): f for f, hs in LEDGER_COLUMNS.items() for h in hs}
+    errors: list[dict[str, Any]] = []
+    unknown = [h for h in table.header if h and h.lower() not in header_map]
+    if unknown:
+        errors.append({"row": 1, "field": ",".join(unknown), "message": "未知的列 / unknown columns"})
+    missing = [f for f in ("customer", "spec", "month") if f not in {header_map.get(h.lower()) for h in table.header}]
+    if missing:
+        errors.append({"row": 1, "field": ",".join(missing), "message": "缺少必需的列 / required columns missing"})
+    if errors:
+        return {"ok": False, "rows": len(table.rows), "errors": errors, "created": 0, "updated": 0}
+    customers = {c.code: c for c in visible_customers(user).filter(industry="tobacco")}
+    spec_by_code = {s.code: s for s in specs()}
+    parsed: dict[tuple[int, int, dt.date], tuple[int, dict[str, Any]]] = {}
+    for number, raw in table.rows:
+        row = {header_map[h.lower()]: v for h, v in raw.items() if h.lower() in header_map}
+        c = customers.get(row.get("customer", "").strip())
+        s = spec_by_code.get(row.get("spec", "").strip())
+        month = cycle.parse_month(row.get("month"))
+        if c is None:
+            errors.append(
+                {
+                    "row": number,
+                    "field": "customer",
+                    "message": "客户不存在或不在权限内 / unknown customer or outside your scope",
+                }
+            )
+        if s is None:
+            errors.append({"row": number, "field": "spec", "message": "未知的卷烟规格 / unknown spec"})
+        if month is None:
+            errors.append(
+                {"row": number, "field": "month", "message": "月份格式应为 2026-03 / month must look like 2026-03"}
+            )
+        values: dict[str, Any] = {}
+        field_errors: dict[str, str] = {}
+        for f in LEDGER_NUMBERS:
+            if f in row:
+                values[f] = _quantity(row[f], f, field_errors)
+        for f, msg in field_errors.items():
+            errors.append({"row": number, "field": f, "message": msg})
+        if "guidance" in row:
+            values["guidance"] = row["guidance"][:300]
+        if c and s and month:
+            key = (c.pk, s.pk, month)
+            if key in parsed:
+                errors.append(
+                    {
+                        "row": number,
+                        "field": "customer",
+                        "message": f"与第{parsed[key][0]}行重复 / repeats row {parsed[key][0]}",
+                    }
+                )
+            parsed[key] = (number, values)
+        if progress and number % 1000 == 0:
+            progress(number, len(table.rows))
+    report = {"ok": not errors, "rows": len(table.rows), "errors": errors[:500], "created": 0, "updated": 0}
+    if errors or dry_run:
+        return report
+    with transaction.atomic():
+        report.update(_write_ledger(user, parsed, customers))
+    return report
+
+
+def _write_ledger(user, parsed, customers) -> dict[str, int]:
+    unit_of = {c.pk: c.unit_id for c in customers.values()}
+    months = {m for _, _, m in parsed}
+    existing = {
+        (e.customer_id, e.spec_id, e.month): e
+        for e in LedgerEntry.objects.filter(month__in=months, customer_id__in={c for c, _, _ in parsed})
+    }
+    new, changed, logs = [], [], []
+    now = timezone.now()
+    for (cid, sid, month), (_, values) in parsed.items():
+        e = existing.get((cid, sid, month))
+        if e is None:
+            e = LedgerEntry(customer_id=cid, spec_id=sid, month=month, **values)
+            new.append(e)
+            diff = {k: [None, audit.plain(v)] for k, v in values.items()}
+        else:
+            diff = {k: [getattr(e, k), v] for k, v in values.items() if getattr(e, k) != v}
+            if not diff:
+                continue
+            for k, v in values.items():
+                setattr(e, k, v)
+            changed.append(e)
+        logs.append(
+            AuditLog(
+                at=now,
+                actor=user,
+                action="ledger_import",
+                model="forecasting.ledgerentry",
+                object_pk=f"{cid}:{sid}:{month:%Y-%m}",
+                customer_id=cid,
+                changes=diff,
+            )
+        )
+    LedgerEntry.objects.bulk_create(new, batch_size=2000)
+    if changed:
+        LedgerEntry.objects.bulk_update(
+            changed, ["demand", "supplied", "sold", "stock", "recorded_forecast", "guidance"], batch_size=1000
+        )
+    audit.record_many(logs)
+    refresh_unit_history(months, {unit_of[c] for c, _, _ in parsed})
+    return {"created": len(new), "updated": len(changed)}
+
+
+def refresh_unit_history(months: Iterable[dt.date], unit_ids: Iterable[int]) -> None:
+    """Recompute the unit x spec totals of ``months`` for ``unit_ids`` from the ledger."""
+    months, unit_ids = list(months), list(unit_ids)
+    UnitHistory.objects.filter(month__in=months, unit_id__in=unit_ids).delete()
+    rows = (
+        LedgerEntry.objects.filter(month__in=months, customer__unit_id__in=unit_ids, demand__isnull=False)
+        .values("customer__unit_id", "spec_id", "month")
+        .annotate(d=Sum("demand"), s=Sum("supplied"))
+    )
+    UnitHistory.objects.bulk_create(
+        [
+            UnitHistory(
+                unit_id=r["customer__unit_id"],
+                spec_id=r["spec_id"],
+                month=r["month"],
+                demand=r["d"] or 0,
+                supplied=r["s"] or 0,
+            )
+            for r in rows
+        ],
+        batch_size=2000,
+    )
+
+
+# -- weekly rhythm --------------------------------------------------------------------------------------------
+WEEKLY_TITLES = {"monday_meeting": "{w} 周一例会:上周销售与市场监管", "friday_summary": "{w} 周五:周工作总结与下周计划"}
+
+
+@transaction.atomic
+def open_week(monday: dt.date) -> int:
+    """Put the Monday meeting and the Friday summary of the week on every CM's list (idempotent)."""
+    monday = cycle.week_start(monday)
+    have = set(PhaseTask.objects.filter(week=monday).values_list("task__staff_id", "phase"))
+    cms = list(Staff.objects.filter(role=Role.CM, active=True, unit__industry="tobacco").values_list("pk", flat=True))
+    pending = []
+    for item in policy()["cycle"]["weekly"]:
+        due = monday + dt.timedelta(days=int(item["weekday"]))
+        title = WEEKLY_TITLES.get(item["code"], item["zh"] + " {w}").format(w=f"{monday:%m-%d}")
+        pending += [
+            (item["code"], Task(staff_id=cm, kind=Task.Kind.OTHER, title=title, due=due))
+            for cm in cms
+            if (cm, item["code"]) not in have
+        ]
+    made = Task.objects.bulk_create([t for _, t in pending], batch_size=1000)
+    PhaseTask.objects.bulk_create(
+        [PhaseTask(week=monday, phase=code, task=t) for (code, _), t in zip(pending, made, strict=True)],
+        batch_size=1000,
+    )
+    return len(made)
+
+
+@transaction.atomic
+def save_weekly(user, week: dt.date, summary: str, plan: str) -> WeeklyReport:
+    """The CM's weekly summary and next week's plan; writing it closes the Friday task of that week."""
+    staff = get_staff(user)
+    if staff is None or staff.role != Role.CM:
+        raise NotAllowed("周总结由客户经理本人填写 / the weekly summary is written by the CM himself")
+    errors = {}
+    if not (summary or "").strip():
+        errors["summary"] = "请填写本周工作总结 / the summary is required"
+    if not (plan or "").strip():
+        errors["plan"] = "请填写下周工作计划 / the plan is required"
+    week = cycle.week_start(week)
+    if week > cycle.week_start(timezone.localdate()):
+        errors["week"] = "不能为未来的周填写总结 / the week is in the future"
+    if errors:
+        raise ForecastError(errors)
+    report, created = WeeklyReport.objects.update_or_create(
+        cm=staff, week=week, defaults={"summary": summary.strip(), "plan": plan.strip()}
+    )
+    audit.record(actor=user, action="weekly_report", obj=report, changes={"week": [None, week]} if created else {})
+    close_phase_task(None, staff.pk, "friday_summary", week=week)
+    return report
+
+
+def is_manager(user) -> bool:
+    staff = get_staff(user)
+    return is_admin(user) or bool(staff and staff.role in MANAGER_ROLES)

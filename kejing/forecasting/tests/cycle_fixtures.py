@@ -1,0 +1,65 @@
+"""Fixtures of the monthly-cycle tests: a tiny ledger on the shared ``org`` fixture, a settable "today".
+
+Imported explicitly by the test modules (not a conftest) so that the engine's tests keep their own space.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from types import SimpleNamespace
+
+import pytest
+
+from kejing.core.tabular import read_table
+
+# The round in the tests forecasts December 2026; the CMs work on it in November.
+TARGET = dt.date(2026, 12, 1)
+
+# customer code, spec, Aug, Sep, Oct 2026 demand (cartons)
+HISTORY = [
+    ("C1", "JF01", 10, 12, 14),
+    ("C1", "TH04", 4, 4, 4),
+    ("C2", "JF01", 20, 20, 20),
+    ("C2", "YL01", 6, 6, 6),
+    ("C3", "JF01", 5, 5, 5),
+]
+
+
+def csv_table(text: str):
+    return read_table(io.BytesIO(text.encode("utf-8")), filename="ledger.csv")
+
+
+def ledger_csv(rows) -> str:
+    lines = ["客户编码,规格编码,月份,需求量,供货量"]
+    lines += [f"{c},{s},{m},{d},{sup}" for c, s, m, d, sup in rows]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def on(monkeypatch):
+    """``on(date)`` makes that date "today" for services, selectors, pages and the API."""
+    from django.utils import timezone
+
+    def _set(day: dt.date) -> dt.date:
+        monkeypatch.setattr(timezone, "localdate", lambda *a, **k: day)
+        return day
+
+    return _set
+
+
+@pytest.fixture
+def cycle_data(org, on):
+    """Specs, three months of ledger for the three shops (imported through the real importer), the round open."""
+    from kejing.forecasting import services
+
+    on(dt.date(2026, 11, 2))
+    services.load_specs()
+    rows = []
+    for code, spec, *demand in HISTORY:
+        for month, d in zip(("2026-08", "2026-09", "2026-10"), demand, strict=True):
+            rows.append((code, spec, month, d, d))
+    report = services.import_ledger(org.admin.user, csv_table(ledger_csv(rows)), dry_run=False)
+    assert report["ok"], report
+    rnd = services.open_round(TARGET)
+    return SimpleNamespace(org=org, round=rnd)

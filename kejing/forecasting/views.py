@@ -1,0 +1,666 @@
+"""Pages of the monthly cycle. Thin: lookups through the scoped selectors (another CM's customer is a 404),
+writes through ``services`` (a manager's attempt to change a CM's figure is a 403)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kejing.core.exports import table_response
+from kejing.core.models import Job
+from kejing.core.pagination import paginate
+from kejing.core.tabular import TableError, read_table
+from kejing.customers.models import Customer
+from kejing.customers.selectors import visible_customers
+from kejing.org.models import Role
+from kejing.org.scoping import get_staff, is_admin, unit_scope
+
+from . import charts, cycle, selectors, services
+from .models import (
+    Comment,
+    Feedback,
+    ForecastLine,
+    KeyCustomer,
+    LedgerEntry,
+    PhaseTask,
+    Round,
+    Spec,
+    Supply,
+    WeeklyReport,
+)
+
+GROUP_LABELS = {
+    "unit": "Region unit",
+    "department": "Department",
+    "cm": "Customer manager",
+    "spec": "Specification",
+    "price_class": "Price class",
+}
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def _round_from(request) -> Round | None:
+    month = request.GET.get("month") or request.POST.get("month")
+    target = cycle.parse_month(month) if month else cycle.target_of(timezone.localdate())
+    return Round.objects.filter(target=target).first() if target else None
+
+
+def _round_or_404(request) -> Round:
+    rnd = _round_from(request)
+    if rnd is None:
+        raise Http404
+    return rnd
+
+
+def _manager_required(user) -> None:
+    if not services.is_manager(user):
+        raise Http404
+
+
+def _errors(exc: services.ForecastError) -> str:
+    return "; ".join(exc.errors.values())
+
+
+def _group_labels() -> list[tuple[str, str]]:
+    return [(k, _(v)) for k, v in GROUP_LABELS.items()]
+
+
+@login_required
+def home(request):
+    """The month at a glance: the six phases with today's, the round's state, my phase tasks, who submitted."""
+    today = timezone.localdate()
+    conf = services.policy()["cycle"]
+    staff = get_staff(request.user)
+    rnd = _round_from(request)
+    month = cycle.working_month(rnd.target) if rnd else cycle.month_start(today)
+    phases = [
+        {"label": p.label(_lang()), "start": p.start, "end": p.end, "now": p.contains(today), "past": p.end < today}
+        for p in cycle.phases(month, conf)
+    ]
+    ctx: dict[str, Any] = {
+        "rnd": rnd,
+        "phases": phases,
+        "today": today,
+        "weekly": [w["en"] if _lang() == "en" else w["zh"] for w in conf["weekly"]],
+        "rounds": Round.objects.all()[:12],
+        "is_center": is_admin(request.user) or bool(staff and staff.role == Role.CENTER),
+    }
+    if rnd:
+        ctx["deadline"] = services.deadline(rnd)
+        if staff and staff.is_cm:
+            ctx["lock"] = services.lock_reason(rnd, staff.pk)
+            ctx["tasks"] = (
+                PhaseTask.objects.filter(Q(round=rnd) | Q(week=cycle.week_start(today)), task__staff=staff)
+                .select_related("task")
+                .order_by("task__due")
+            )
+            mine = ForecastLine.objects.filter(round=rnd, cm=staff)
+            ctx["mine"] = mine.aggregate(
+                lines=Count("id"),
+                shops=Count("customer_id", distinct=True),
+                entered=Count("id", filter=Q(cm_qty__isnull=False)),
+                self=Count("id", filter=Q(self_qty__isnull=False)),
+                model=Count("id", filter=Q(model_qty__isnull=False)),
+            )
+            ctx["key_count"] = KeyCustomer.objects.filter(customer__cm=staff).count()
+            ctx["feedback_done"] = Feedback.objects.filter(round=rnd, cm=staff).count()
+            ctx["comments"] = Comment.objects.filter(round=rnd, cm=staff).select_related("author")[:10]
+        else:
+            ctx["submissions"] = selectors.submissions(request.user, rnd)
+        ctx["job"] = rnd.model_job
+    return render(request, "forecasting/home.html", ctx)
+
+
+@login_required
+@require_POST
+def open_current(request):
+    """Open the round for next month (the center or an administrator; normally on the 1st)."""
+    staff = get_staff(request.user)
+    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+        raise Http404
+    rnd = services.open_round(cycle.target_of(timezone.localdate()))
+    services.open_week(timezone.localdate())
+    messages.success(request, _("The round for %(month)s is open.") % {"month": f"{rnd.target:%Y-%m}"})
+    return redirect("forecasting:home")
+
+
+# -- CM interactive forecast ----------------------------------------------------------------------------------
+@login_required
+def entry(request):
+    """The CM's customers for this round: key customers first, with how far the entry has got."""
+    rnd = _round_or_404(request)
+    show = request.GET.get("show", "key")
+    qs = visible_customers(request.user).filter(industry="tobacco", status="active")
+    if show == "key":
+        qs = qs.filter(key_mark__isnull=False)
+    qs = qs.annotate(
+        lines=Count("forecast_lines", filter=Q(forecast_lines__round=rnd)),
+        entered=Count("forecast_lines", filter=Q(forecast_lines__round=rnd, forecast_lines__cm_qty__isnull=False)),
+        reported=Count("forecast_lines", filter=Q(forecast_lines__round=rnd, forecast_lines__self_qty__isnull=False)),
+    ).order_by("code")
+    page, query = paginate(request, qs)
+    keys = set(KeyCustomer.objects.filter(customer__in=[c.pk for c in page]).values_list("customer_id", flat=True))
+    return render(
+        request, "forecasting/entry.html", {"rnd": rnd, "page": page, "query": query, "show": show, "keys": keys}
+    )
+
+
+def _grid(rnd: Round, customer: Customer) -> list[dict[str, Any]]:
+    """One row per spec the shop carries (or was forecast): the last three months and the three sources."""
+    months = [cycle.add_months(rnd.target, -k) for k in (4, 3, 2)]
+    ledger: dict[int, dict[dt.date, int | None]] = {}
+    for sid, month, demand in LedgerEntry.objects.filter(customer=customer, month__in=months).values_list(
+        "spec_id", "month", "demand"
+    ):
+        ledger.setdefault(sid, {})[month] = demand
+    lines = {ln.spec_id: ln for ln in ForecastLine.objects.filter(round=rnd, customer=customer)}
+    spec_ids = set(ledger) | set(lines)
+    rows = []
+    for spec in Spec.objects.filter(pk__in=spec_ids).order_by("code"):
+        ln = lines.get(spec.pk)
+        values = [ledger.get(spec.pk, {}).get(m) for m in months]
+        history = [(f"{m:%Y-%m}", v) for m, v in zip(months, values, strict=True)]
+        rows.append(
+            {
+                "spec": spec,
+                "history": history,
+                "line": ln,
+                "value": ln.cm_qty if ln and ln.cm_qty is not None else "",
+                "prefill": ln.model_qty if ln and ln.model_qty is not None else values[-1],
+                "on_sale": spec.on_sale(rnd.target),
+            }
+        )
+    return rows
+
+
+@login_required
+def entry_customer(request, customer_id: int):
+    """The entry grid for one customer, built for a phone: one spec per card, a number field each."""
+    customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    rnd = _round_or_404(request)
+    staff = get_staff(request.user)
+    own = bool(staff and staff.is_cm and customer.cm_id == staff.pk)
+    if request.method == "POST":
+        if not own:
+            return HttpResponseForbidden(_("Managers may view and comment on a CM's forecast, not change it."))
+        quantities = {key[4:]: request.POST[key].strip() or None for key in request.POST if key.startswith("qty_")}
+        try:
+            n = services.enter_cm_forecast(request.user, rnd, customer, quantities)
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("Saved: %(n)s lines changed.") % {"n": n})
+            nxt = request.POST.get("next")
+            if nxt:
+                return redirect(f"{reverse('forecasting:entry_customer', args=[int(nxt)])}?month={rnd.target:%Y-%m}")
+            return redirect(f"{request.path}?month={rnd.target:%Y-%m}")
+    months = [cycle.add_months(rnd.target, -k) for k in (4, 3, 2)]
+    next_key = (
+        visible_customers(request.user)
+        .filter(key_mark__isnull=False, status="active", code__gt=customer.code)
+        .order_by("code")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return render(
+        request,
+        "forecasting/entry_customer.html",
+        {
+            "rnd": rnd,
+            "c": customer,
+            "rows": _grid(rnd, customer),
+            "months": months,
+            "own": own,
+            "lock": services.lock_reason(rnd, customer.cm_id),
+            "next_key": next_key,
+            "is_key": KeyCustomer.objects.filter(customer=customer).exists(),
+        },
+    )
+
+
+@login_required
+def key_customers(request):
+    """The CM's key list (the interactive half): suggested by value, editable; managers may adjust too."""
+    staff = get_staff(request.user)
+    cms = selectors.visible_cms(request.user)
+    cm = cms.filter(employee_no=request.GET.get("cm") or request.POST.get("cm") or "").first()
+    if cm is None:
+        if not (staff and staff.is_cm):
+            return render(request, "forecasting/key_pick.html", {"cms": cms.order_by("unit__path")})
+        cm = staff
+    target = cycle.target_of(timezone.localdate())
+    if request.method == "POST":
+        if request.POST.get("suggest"):
+            ids = services.suggest_key_customers(cm, target)
+        else:
+            ids = [int(x) for x in request.POST.getlist("key") if x.isdigit()]
+        try:
+            n = services.set_key_customers(request.user, cm, ids, suggested=bool(request.POST.get("suggest")))
+            messages.success(request, _("Key customers saved: %(n)s changes.") % {"n": n})
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+        return redirect(f"{reverse('forecasting:key')}?cm={cm.employee_no}")
+    customers = list(Customer.objects.filter(cm=cm, status="active").order_by("code"))
+    values = services.customer_values([c.pk for c in customers], target)
+    keys = set(KeyCustomer.objects.filter(customer__cm=cm).values_list("customer_id", flat=True))
+    suggested = set(services.suggest_key_customers(cm, target))
+    rows = sorted(
+        (
+            {"c": c, "value": round(values.get(c.pk, 0)), "key": c.pk in keys, "suggested": c.pk in suggested}
+            for c in customers
+        ),
+        key=lambda r: -r["value"],
+    )
+    return render(
+        request,
+        "forecasting/key.html",
+        {"cm": cm, "rows": rows, "n_key": len(keys), "share": services.policy()["key_customers"]["share"]},
+    )
+
+
+@login_required
+@require_POST
+def submit(request):
+    rnd = _round_or_404(request)
+    try:
+        sub = services.submit(request.user, rnd)
+        messages.success(request, _("Submitted: %(total)s cartons in all.") % {"total": sub.total})
+    except services.NotAllowed:
+        return HttpResponseForbidden(_("Only the CM himself submits his forecast."))
+    except services.ForecastError as exc:
+        messages.error(request, _errors(exc))
+    return redirect(f"{reverse('forecasting:home')}?month={rnd.target:%Y-%m}")
+
+
+# -- consolidation and supervision ----------------------------------------------------------------------------
+@login_required
+def consolidation(request):
+    rnd = _round_or_404(request)
+    by = request.GET.get("by", "unit")
+    by = by if by in selectors.GROUPS else "unit"
+    rows = selectors.consolidation(request.user, rnd, by)
+    if request.GET.get("export"):
+        headers = [
+            _(GROUP_LABELS[by]),
+            _("Shops"),
+            _("CM forecast"),
+            _("Self-report"),
+            _("Model forecast"),
+            _("Merged forecast"),
+            _("Balanced quantity"),
+        ]
+        return table_response(
+            "consolidation",
+            headers,
+            (
+                [r["name"], r["shops"], r["cm_total"], r["self_total"], r["model_total"], r["merged"], r["balanced"]]
+                for r in rows
+            ),
+            fmt=request.GET.get("format", "xlsx"),
+        )
+    comments = Comment.objects.filter(round=rnd, cm__in=selectors.visible_cms(request.user)).select_related(
+        "cm", "author"
+    )
+    return render(
+        request,
+        "forecasting/consolidation.html",
+        {
+            "rnd": rnd,
+            "rows": rows,
+            "by": by,
+            "groups": _group_labels(),
+            "group_label": _(GROUP_LABELS[by]),
+            "merge_order": services.merge_order(),
+            "submissions": selectors.submissions(request.user, rnd),
+            "comments": comments[:50],
+            "can_comment": services.is_manager(request.user),
+            "query": f"month={rnd.target:%Y-%m}&by={by}",
+        },
+    )
+
+
+@login_required
+@require_POST
+def comment(request):
+    rnd = _round_or_404(request)
+    cm = get_object_or_404(selectors.visible_cms(request.user), employee_no=request.POST.get("cm", ""))
+    try:
+        services.add_comment(request.user, rnd, cm, request.POST.get("text", ""))
+        messages.success(request, _("Comment added."))
+    except services.ForecastError as exc:
+        messages.error(request, _errors(exc))
+    return redirect(f"{reverse('forecasting:consolidation')}?month={rnd.target:%Y-%m}")
+
+
+@login_required
+@require_POST
+def model_run(request):
+    _manager_required(request.user)
+    rnd = _round_or_404(request)
+    from .tasks import run_model_forecast
+
+    job = Job.objects.create(kind="forecast_model", created_by=request.user, params={"round": rnd.pk})
+    Round.objects.filter(pk=rnd.pk).update(model_job=job)
+    run_model_forecast.enqueue(job.pk)
+    return redirect("job_detail", pk=job.pk)
+
+
+# -- supply and balancing -------------------------------------------------------------------------------------
+@login_required
+def supply(request):
+    staff = get_staff(request.user)
+    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+        raise Http404
+    rnd = _round_or_404(request)
+    if request.method == "POST":
+        try:
+            if request.FILES.get("file"):
+                table = read_table(request.FILES["file"], filename=request.FILES["file"].name)
+                rows = table.rows
+            else:
+                rows = [
+                    (
+                        1,
+                        {
+                            "spec": request.POST.get("spec", ""),
+                            "area": request.POST.get("area", ""),
+                            "quantity": request.POST.get("quantity", ""),
+                        },
+                    )
+                ]
+            n = services.set_supply(request.user, rnd, rows)
+            messages.success(request, _("Supply saved: %(n)s rows.") % {"n": n})
+        except TableError as exc:
+            messages.error(request, str(exc))
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+        return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
+    supplies = Supply.objects.filter(round=rnd).select_related("spec", "area").order_by("spec__code", "area__path")
+    demand = dict(
+        ForecastLine.objects.filter(round=rnd)
+        .values("spec_id")
+        .annotate(t=Sum("merged_qty"))
+        .values_list("spec_id", "t")
+    )
+    return render(
+        request,
+        "forecasting/supply.html",
+        {
+            "rnd": rnd,
+            "supplies": supplies,
+            "specs": Spec.objects.all(),
+            "demand": [(s, demand.get(s.pk, 0)) for s in Spec.objects.all() if demand.get(s.pk)],
+            "areas": unit_scope(request.user).exclude(kind="company").order_by("path"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def balance(request):
+    rnd = _round_or_404(request)
+    try:
+        result = services.balance(request.user, rnd)
+        messages.success(request, _("Balanced: %(placed)s placed, %(unplaced)s not placed.") % result)
+    except services.NotAllowed:
+        raise Http404 from None
+    except services.ForecastError as exc:
+        messages.error(request, _errors(exc))
+    return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
+
+
+# -- feedback (days 21-25) ------------------------------------------------------------------------------------
+@login_required
+def feedback(request):
+    rnd = _round_or_404(request)
+    qs = visible_customers(request.user).filter(forecast_lines__round=rnd).distinct().order_by("code")
+    page, query = paginate(request, qs)
+    done = dict(
+        Feedback.objects.filter(round=rnd, customer__in=[c.pk for c in page]).values_list("customer_id", "informed_on")
+    )
+    for c in page:
+        c.informed_on = done.get(c.pk)
+    return render(request, "forecasting/feedback.html", {"rnd": rnd, "page": page, "query": query})
+
+
+@login_required
+def feedback_customer(request, customer_id: int):
+    customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    rnd = _round_or_404(request)
+    staff = get_staff(request.user)
+    own = bool(staff and staff.is_cm and customer.cm_id == staff.pk)
+    if request.method == "POST":
+        if not own:
+            return HttpResponseForbidden(_("Only the customer's own CM records the feedback."))
+        try:
+            services.record_feedback(request.user, rnd, customer, request.POST.get("guidance", ""))
+            messages.success(request, _("Feedback recorded in the sales ledger."))
+            return redirect(f"{reverse('forecasting:feedback')}?month={rnd.target:%Y-%m}")
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+    lines = ForecastLine.objects.filter(round=rnd, customer=customer).select_related("spec").order_by("spec__code")
+    return render(
+        request,
+        "forecasting/feedback_customer.html",
+        {
+            "rnd": rnd,
+            "c": customer,
+            "lines": lines,
+            "own": own,
+            "fb": Feedback.objects.filter(round=rnd, customer=customer).first(),
+        },
+    )
+
+
+# -- ledger ---------------------------------------------------------------------------------------------------
+LEDGER_HEADERS = (
+    "客户编码",
+    "客户名称",
+    "规格编码",
+    "规格",
+    "月份",
+    "需求量",
+    "供货量",
+    "销售量",
+    "库存量",
+    "平衡分配量",
+    "客户登记预测",
+    "经营指导",
+)
+
+
+@login_required
+def ledger(request):
+    qs = selectors.visible_ledger(request.user).order_by("-month", "customer__code", "spec__code")
+    month = cycle.parse_month(request.GET.get("month"))
+    if month:
+        qs = qs.filter(month=month)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(customer__code=q) | Q(customer__name__icontains=q) | Q(spec__code=q))
+    if request.GET.get("export"):
+        limit = 200_000
+        return table_response(
+            "ledger",
+            LEDGER_HEADERS,
+            (
+                [
+                    e.customer.code,
+                    e.customer.name,
+                    e.spec.code,
+                    e.spec.name,
+                    f"{e.month:%Y-%m}",
+                    e.demand,
+                    e.supplied,
+                    e.sold,
+                    e.stock,
+                    e.allocated,
+                    e.recorded_forecast,
+                    e.guidance,
+                ]
+                for e in qs[:limit].iterator(chunk_size=2000)
+            ),
+            fmt=request.GET.get("format", "xlsx"),
+        )
+    page, query = paginate(request, qs)
+    return render(
+        request,
+        "forecasting/ledger.html",
+        {"page": page, "query": query, "month": request.GET.get("month", ""), "q": q},
+    )
+
+
+@login_required
+def ledger_import(request):
+    _manager_required(request.user)
+    report = None
+    if request.method == "POST" and request.FILES.get("file"):
+        f = request.FILES["file"]
+        try:
+            table = read_table(f, filename=f.name)
+            report = services.import_ledger(request.user, table, dry_run=bool(request.POST.get("dry_run")))
+        except TableError as exc:
+            report = {"ok": False, "rows": 0, "errors": [{"row": 0, "field": "", "message": str(exc)}]}
+    return render(request, "forecasting/ledger_import.html", {"report": report, "columns": services.LEDGER_COLUMNS})
+
+
+# -- reports --------------------------------------------------------------------------------------------------
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+@login_required
+def reports(request):
+    by = request.GET.get("by", "unit")
+    by = by if by in selectors.GROUPS else "unit"
+    try:
+        n = max(1, min(int(request.GET.get("months", 6)), 24))
+    except ValueError:
+        n = 6
+    data = selectors.report(request.user, selectors.closed_targets(n), by)
+    defs = data["metrics"]
+    lang = _lang()
+    if request.GET.get("export"):
+        headers = [_(GROUP_LABELS[by]), _("Month"), _("Forecast"), _("Demand"), _("Supplied"), _("Balanced quantity")]
+        headers += [d[lang] for d in defs]
+        return table_response(
+            "forecast-report",
+            headers,
+            (
+                [r["name"], f"{r['month']:%Y-%m}", r["forecast"], r["demand"], r["supplied"], r["balanced"]]
+                + [r["values"][d["code"]] for d in defs]
+                for r in data["rows"]
+            ),
+            fmt=request.GET.get("format", "xlsx"),
+        )
+    labels = [f"{m:%Y-%m}" for m in data["months"]]
+    trend = charts.line_chart(
+        labels,
+        [
+            (d[lang], [t["values"][d["code"]] for t in data["totals"]])
+            for d in defs
+            if d["code"] in ("accuracy", "fulfilment", "fill")
+        ],
+        title=_("Month over month"),
+    )
+    last = data["months"][-1] if data["months"] else None
+    last_rows = [r for r in data["rows"] if r["month"] == last]
+    bars = charts.bar_chart([(r["name"], r["values"].get("accuracy")) for r in last_rows], title=_("Forecast accuracy"))
+    rows = [{**r, "shown": [(d[lang], _pct(r["values"][d["code"]])) for d in defs]} for r in data["rows"]]
+    totals = [
+        {"month": t["month"], "shown": [(d[lang], _pct(t["values"][d["code"]])) for d in defs]} for t in data["totals"]
+    ]
+    return render(
+        request,
+        "forecasting/reports.html",
+        {
+            "rows": rows,
+            "totals": totals,
+            "defs": [{**d, "label": d[lang]} for d in defs],
+            "by": by,
+            "months": n,
+            "groups": _group_labels(),
+            "group_label": _(GROUP_LABELS[by]),
+            "trend": trend,
+            "bars": bars,
+            "last": last,
+            "query": f"by={by}&months={n}",
+        },
+    )
+
+
+@login_required
+def meeting(request):
+    """The forecast meeting (days 1-6): last month's accuracy and fulfilment per region unit (L2776)."""
+    last = selectors.closed_targets(1)
+    data = selectors.report(request.user, last, "unit")
+    lang = _lang()
+    defs = data["metrics"]
+    rows = [{**r, "shown": [(d[lang], _pct(r["values"][d["code"]])) for d in defs]} for r in data["rows"]]
+    bars = charts.bar_chart(
+        [(r["name"], r["values"].get("accuracy")) for r in data["rows"]], title=_("Forecast accuracy")
+    )
+    bars2 = charts.bar_chart(
+        [(r["name"], r["values"].get("fulfilment")) for r in data["rows"]], title=_("Order fulfilment")
+    )
+    totals = [
+        {"month": t["month"], "shown": [(d[lang], _pct(t["values"][d["code"]])) for d in defs]} for t in data["totals"]
+    ]
+    return render(
+        request,
+        "forecasting/meeting.html",
+        {
+            "month": last[0],
+            "rows": rows,
+            "defs": [{**d, "label": d[lang]} for d in defs],
+            "bars": bars,
+            "bars2": bars2,
+            "totals": totals,
+        },
+    )
+
+
+# -- weekly summary and plan ----------------------------------------------------------------------------------
+@login_required
+def weekly(request):
+    staff = get_staff(request.user)
+    week = cycle.week_start(timezone.localdate())
+    mine = None
+    if staff and staff.is_cm:
+        mine = WeeklyReport.objects.filter(cm=staff, week=week).first()
+        if request.method == "POST":
+            try:
+                services.save_weekly(request.user, week, request.POST.get("summary", ""), request.POST.get("plan", ""))
+                messages.success(request, _("Weekly summary and plan saved."))
+                return redirect("forecasting:weekly")
+            except services.ForecastError as exc:
+                messages.error(request, _errors(exc))
+    elif request.method == "POST":
+        return HttpResponseForbidden(_("The weekly summary is written by the CM himself."))
+    reports = WeeklyReport.objects.filter(cm__in=selectors.visible_cms(request.user)).select_related("cm")
+    page, query = paginate(request, reports)
+    return render(
+        request,
+        "forecasting/weekly.html",
+        {
+            "week": week,
+            "mine": mine,
+            "page": page,
+            "query": query,
+            "posted": request.POST if request.method == "POST" else None,
+        },
+    )
