@@ -209,7 +209,7 @@ def get_product(request, code: str):
 def compute_quote(request, body: QuoteIn):
     """Monthly cost under every package, eligibility with reasons, the cheapest, and the opening date. Saves
     nothing."""
-    p = selectors.product_detail(body.product)
+    p = selectors.find_product(body.product)
     if p is None:
         return Status(404, {"detail": f"没有产品 / no product '{body.product}'", "field": "product"})
     try:
@@ -247,7 +247,7 @@ def create_quote(request, body: SavedQuoteIn):
                 request.user, customer, title=body.title, level=body.level, start_date=body.start_date, note=body.note
             )
             for i, line in enumerate(body.lines):
-                p = selectors.product_detail(line.product)
+                p = selectors.find_product(line.product)
                 if p is None:
                     raise QuoteError(f"lines[{i}].product", f"没有产品 / no product '{line.product}'")
                 try:

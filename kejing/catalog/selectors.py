@@ -109,3 +109,12 @@ def visible_quotes(user) -> QuerySet[Quote]:
 def quote_customers(user) -> QuerySet:
     """Customers a quote may be made for: telecom customers in the user's scope."""
     return visible_customers(user).filter(industry="telecom")
+
+
+def find_product(text: str) -> Product | None:
+    """A product by code or by exact Chinese / English name (the API and CLI accept either)."""
+    text = (text or "").strip()
+    found = product_detail(text)
+    if found is None and text:
+        found = products().filter(Q(name=text) | Q(name_en__iexact=text)).first()
+    return found
