@@ -259,6 +259,12 @@ def plan_days(month: dt.date, today: dt.date) -> list[dt.date]:
     return [d for d in working_days(month.year, month.month) if d >= today]
 
 
+def _truncate(dates: dict, today: dt.date) -> dict:
+    """A month planned part-way through keeps the whole month's plan from today on, rather than squeezing
+    every visit into the days that are left."""
+    return {k: [d for d in ds if d >= today] for k, ds in dates.items()}
+
+
 def preview_plan(cm: Staff, month: dt.date, today: dt.date | None = None) -> dict[str, Any]:
     """The visit dates the plan would create: ``{"days": [...], "visits": {customer: [dates]}, "per_day": ...}``."""
     today = today or timezone.localdate()
@@ -279,7 +285,7 @@ def preview_plan(cm: Staff, month: dt.date, today: dt.date | None = None) -> dic
         else:
             x = y = 0.0
         pcs.append(PlanCustomer(c.pk, float(x), float(y), policy.frequency(c.value_tier)))
-    dates = month_plan(pcs, days)
+    dates = _truncate(month_plan(pcs, working_days(month.year, month.month)), today)
     per_day = {d: 0 for d in days}
     for ds in dates.values():
         for d in ds:

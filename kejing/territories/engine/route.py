@@ -1,6 +1,7 @@
 """One day's visits in order: OR-Tools routing with time windows.
 
-The CM leaves his base no earlier than the start of the working day and is back by its end. Each shop can only
+The CM leaves his base at the start of the working day (waiting at a shop that is not open yet) and is back by
+its end. Each shop can only
 be visited while it is open, and the visit (its service time) must end before closing. Travel time is the
 straight-line distance times a road factor at the policy's speed. A visit that cannot fit is left out of the
 route and reported, rather than making the whole day infeasible. The search (cheapest arc, then greedy descent)
@@ -90,7 +91,7 @@ def plan_route(
         routing.AddDisjunction([idx], DROP_PENALTY)
     clock.CumulVar(routing.Start(0)).SetRange(day_start, day_end)
     clock.CumulVar(routing.End(0)).SetRange(day_start, day_end)
-    routing.AddVariableMaximizedByFinalizer(clock.CumulVar(routing.Start(0)))
+    routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.Start(0)))
     routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(0)))
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
