@@ -90,7 +90,7 @@ def test_bad_bounds_are_refused():
 
 def test_policy_file_and_errors():
     p = TerritoryPolicy.load("tobacco")
-    assert p.bounds_for("rural") == (130, 150) and p.bounds_for("urban") == (150, 180)  # source L2711-L2720
+    assert p.bounds_for("rural") == (130, 150) and p.bounds_for("urban") == (150, 180)  # source L2727
     assert p.frequency("A") == 4 and p.frequency("?") == p.default_visits_per_month
     assert p.hours("convenience") == (7 * 60, 23 * 60)
     with pytest.raises(TerritoryPolicyError):
