@@ -46,6 +46,7 @@ from .models import (
     UnitHistory,
     WeeklyReport,
     _hash,
+    merge_sql,
 )
 
 HISTORY_MONTHS = 36
@@ -56,7 +57,7 @@ DEMO_SHOP_KEY = "shop_demo_key_0001"  # printed in docs/forecasting.md so that t
 def lunar_to_solar(year: int, month: int, day: int) -> dt.date:
     from lunardate import LunarDate
 
-    return LunarDate(year, month, day).toSolarDate()
+    return LunarDate(year, month, day).to_solar_date()
 
 
 def _window_share(month: dt.date, start: dt.date, end: dt.date) -> float:
@@ -84,6 +85,18 @@ def season_factors(months: list[dt.date]) -> np.ndarray:
             f *= 0.94
         out[i] = f
     return out
+
+
+def _merge_arrays(order, cm_q, has_cm, self_q, has_self, model) -> tuple[np.ndarray, np.ndarray]:
+    """The merge rule over whole arrays (the model always has a figure in the demo's past rounds)."""
+    merged = np.zeros(len(model), dtype=int)
+    source = np.full(len(model), "", dtype=object)
+    values = {"cm": (cm_q, has_cm), "self": (self_q, has_self), "model": (model, np.ones(len(model), dtype=bool))}
+    for src in reversed(order):
+        val, has = values[src]
+        merged = np.where(has, val, merged)
+        source = np.where(has, src, source)
+    return merged, source
 
 
 def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
@@ -179,15 +192,25 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
     _insert(UnitHistory._meta.db_table, ["unit_id", "spec_id", "month", "demand", "supplied"], hist_rows)
 
     # -- shop ledger for the last months ----------------------------------------------------------------------
+    shop_pk = np.array([s[0] for s in shops])
+    spec_pk = np.array([s.pk for s in specs])
     ledger_rows = []
     for col, m in enumerate(ledger_months, start=HISTORY_MONTHS - LEDGER_MONTHS):
-        for p in np.flatnonzero(alive[pair_spec_a, col] > 0):
-            d, s = int(demand[p, col]), int(supplied[p, col])
-            stock = int(np_rng.integers(0, max(2, s // 2 + 1)))
-            sold = max(0, s + int(np_rng.integers(-1, 2)))
-            ledger_rows.append(
-                (shops[pair_shop_a[p]][0], specs[pair_spec_a[p]].pk, m.isoformat(), d, s, sold, stock, "")
-            )
+        idx = np.flatnonzero(alive[pair_spec_a, col] > 0)
+        d, s_ = demand[idx, col], supplied[idx, col]
+        stock = np.floor(np_rng.random(len(idx)) * (s_ // 2 + 2)).astype(int)
+        sold = np.maximum(0, s_ + np_rng.integers(-1, 2, len(idx)))
+        ledger_rows += zip(
+            shop_pk[pair_shop_a[idx]].tolist(),
+            spec_pk[pair_spec_a[idx]].tolist(),
+            [m.isoformat()] * len(idx),
+            d.tolist(),
+            s_.tolist(),
+            sold.tolist(),
+            stock.tolist(),
+            [""] * len(idx),
+            strict=True,
+        )
     _insert(
         LedgerEntry._meta.db_table,
         ["customer_id", "spec_id", "month", "demand", "supplied", "sold", "stock", "guidance"],
@@ -230,38 +253,44 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
         "source",
         "balanced_qty",
     ]
+    key_mask = np.zeros(len(shops), dtype=bool)
+    key_mask[list(key_idx)] = True
+    pos_mask = np.zeros(len(shops), dtype=bool)
+    pos_mask[list(pos)] = True
+    shop_cm = np.array([s[2] for s in shops])
+    shop_unit = np.array([s[1] for s in shops])
     for col, m in enumerate(ledger_months, start=HISTORY_MONTHS - LEDGER_MONTHS):
         rnd = Round.objects.create(
             target=m, model_ran_at=timezone.now(), model_name="kejing", balanced_at=timezone.now()
         )
-        rows = []
-        for p in np.flatnonzero(alive[pair_spec_a, col] > 0):
-            i = int(pair_shop_a[p])
-            d, exp_ = int(demand[p, col]), float(expected[p, col])
-            model = max(0, round(exp_ * np_rng.lognormal(0, 0.25)))
-            cm_q = max(0, round(d * np_rng.lognormal(0, 0.18) + np_rng.normal(0, 0.5))) if i in key_idx else None
-            self_q = max(0, round(d * np_rng.lognormal(0, 0.22))) if i in pos and np_rng.random() < 0.7 else None
-            probe = ForecastLine(cm_qty=cm_q, self_qty=self_q, model_qty=model)
-            probe.merge(order)
-            bal = min(probe.merged_qty, int(math.floor(probe.merged_qty * tight[pair_spec_a[p], col] + 0.5)))
-            rows.append(
-                (
-                    rnd.pk,
-                    shops[i][0],
-                    specs[pair_spec_a[p]].pk,
-                    shops[i][2],
-                    shops[i][1],
-                    model,
-                    int(model * 0.7),
-                    int(model * 1.3 + 1),
-                    self_q,
-                    cm_q,
-                    probe.merged_qty,
-                    probe.source,
-                    bal,
-                )
-            )
-        _insert(ForecastLine._meta.db_table, line_cols, rows)
+        idx = np.flatnonzero(alive[pair_spec_a, col] > 0)
+        n = len(idx)
+        shop_i = pair_shop_a[idx]
+        d = demand[idx, col].astype(float)
+        model = np.maximum(0, np.round(expected[idx, col] * np_rng.lognormal(0, 0.25, n))).astype(int)
+        cm_q = np.maximum(0, np.round(d * np_rng.lognormal(0, 0.18, n) + np_rng.normal(0, 0.5, n))).astype(int)
+        has_cm = key_mask[shop_i]
+        self_q = np.maximum(0, np.round(d * np_rng.lognormal(0, 0.22, n))).astype(int)
+        has_self = pos_mask[shop_i] & (np_rng.random(n) < 0.7)
+        merged, source = _merge_arrays(order, cm_q, has_cm, self_q, has_self, model)
+        bal = np.minimum(merged, np.floor(merged * tight[pair_spec_a[idx], col] + 0.5)).astype(int)
+        rows = zip(
+            [rnd.pk] * n,
+            shop_pk[shop_i].tolist(),
+            spec_pk[pair_spec_a[idx]].tolist(),
+            shop_cm[shop_i].tolist(),
+            shop_unit[shop_i].tolist(),
+            model.tolist(),
+            (model * 0.7).astype(int).tolist(),
+            (model * 1.3 + 1).astype(int).tolist(),
+            [v if h else None for v, h in zip(self_q.tolist(), has_self.tolist(), strict=True)],
+            [v if h else None for v, h in zip(cm_q.tolist(), has_cm.tolist(), strict=True)],
+            merged.tolist(),
+            source.tolist(),
+            bal.tolist(),
+            strict=True,
+        )
+        _insert(ForecastLine._meta.db_table, line_cols, list(rows))
         submitted = timezone.make_aware(dt.datetime.combine(cycle.add_months(m, -1).replace(day=8), dt.time(17)))
         Submission.objects.bulk_create([Submission(round=rnd, cm_id=c, submitted_at=submitted) for c in cms])
 
@@ -291,29 +320,34 @@ def _current_round(rng, np_rng, today, shops, specs, pair_shop_a, pair_spec_a, e
     # the CMs' interactive figures (key customers) and the POS shops' own reports, as far as day 1-6 went
     entered_until = min(day, int(conf["self_report_until_day"]))
     share_done = min(1.0, entered_until / 6)
-    cm_rows, self_rows = [], []
+    rows = []
     for pk, cid, sid in lines:
         i = shop_idx.get(cid)
         p = pair_idx.get((cid, sid))
         exp_ = float(expected[p, spec_col]) if p is not None else 1.0
-        if i in key_idx and np_rng.random() < 0.95 * share_done:
-            cm_rows.append((max(0, round(exp_ * np_rng.lognormal(0, 0.15))), pk))
-        if i in pos and np_rng.random() < 0.7 * share_done:
-            self_rows.append((max(0, round(exp_ * np_rng.lognormal(0, 0.25))), pk))
+        cm_q = (
+            max(0, round(exp_ * rng.lognormvariate(0, 0.15)))
+            if i in key_idx and rng.random() < 0.95 * share_done
+            else None
+        )
+        self_q = (
+            max(0, round(exp_ * rng.lognormvariate(0, 0.25))) if i in pos and rng.random() < 0.7 * share_done else None
+        )
+        if cm_q is not None or self_q is not None:
+            rows.append((cm_q, self_q, pk))
     table = ForecastLine._meta.db_table
-    _update(f"UPDATE {table} SET cm_qty = %s WHERE id = %s", cm_rows)
-    _update(f"UPDATE {table} SET self_qty = %s WHERE id = %s", self_rows)
+    _update(f"UPDATE {table} SET cm_qty = %s, self_qty = %s WHERE id = %s", rows)
     try:
         services.run_model(rnd)
     except ImportError:
         pass  # the engine is not installed: the model column stays empty until "Run the model forecast"
     rnd.refresh_from_db()
-    # merge (the demo writes the past of this month, so it merges even after the deadline)
-    merged = []
-    for ln in ForecastLine.objects.filter(round=rnd).only("pk", "cm_qty", "self_qty", "model_qty"):
-        ln.merge(services.merge_order())
-        merged.append((ln.merged_qty, ln.source, ln.pk))
-    _update(f"UPDATE {table} SET merged_qty = %s, source = %s WHERE id = %s", merged)
+    # merge (the demo writes the past of this month, so it merges even after the deadline): one statement
+    merged_sql, source_sql = merge_sql(services.merge_order())
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET merged_qty = {merged_sql}, source = {source_sql} WHERE round_id = %s", [rnd.pk]
+        )
     dl = services.deadline(rnd)
     if today >= dl:
         late = set(rng.sample(cms, min(2, len(cms))))

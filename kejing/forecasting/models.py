@@ -160,12 +160,27 @@ class ForecastLine(models.Model):
 
     def merge(self, order: list[str]) -> None:
         """Apply the merge rule: the first source in ``order`` that has a figure wins."""
-        for src in order:
-            value = {"cm": self.cm_qty, "self": self.self_qty, "model": self.model_qty}.get(src)
-            if value is not None:
-                self.merged_qty, self.source = value, src
-                return
-        self.merged_qty, self.source = 0, ""
+        self.merged_qty, self.source = merge_values(order, self.cm_qty, self.self_qty, self.model_qty)
+
+
+def merge_values(order: list[str], cm: int | None, self_report: int | None, model: int | None) -> tuple[int, str]:
+    """The merge rule on plain values (used for bulk work without building model instances)."""
+    values = {"cm": cm, "self": self_report, "model": model}
+    for src in order:
+        if values.get(src) is not None:
+            return values[src], src
+    return 0, ""
+
+
+def merge_sql(order: list[str]) -> tuple[str, str]:
+    """SQL expressions for the merged figure and its source under ``order`` (for one-statement re-merges)."""
+    column = {"cm": "cm_qty", "self": "self_qty", "model": "model_qty"}
+    cols = [column[s] for s in order if s in column]
+    merged = f"COALESCE({', '.join(cols)}, 0)"
+    source = (
+        "CASE " + " ".join(f"WHEN {column[s]} IS NOT NULL THEN '{s}'" for s in order if s in column) + " ELSE '' END"
+    )
+    return merged, source
 
 
 class Submission(models.Model):

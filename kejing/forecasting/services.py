@@ -43,6 +43,7 @@ from .models import (
     Supply,
     UnitHistory,
     WeeklyReport,
+    merge_values,
 )
 
 
@@ -275,7 +276,7 @@ def set_key_customers(user, cm: Staff, customer_ids: Iterable[int], suggested: b
 
 
 # -- the three sources ----------------------------------------------------------------------------------------
-def _quantity(value: Any, field: str, errors: dict[str, str]) -> int | None:
+def _quantity(value: Any, field: str, errors: dict[str, str], limit: int | None = None) -> int | None:
     if value is None or value == "":
         return None
     try:
@@ -285,7 +286,7 @@ def _quantity(value: Any, field: str, errors: dict[str, str]) -> int | None:
     except (TypeError, ValueError):
         errors[field] = f"应为非负整数(条) / must be a whole number of cartons: {value!r}"
         return None
-    limit = int(policy()["limits"]["max_line_qty"])
+    limit = limit if limit is not None else int(policy()["limits"]["max_line_qty"])
     if qty < 0 or qty > limit:
         errors[field] = f"数量应在 0 到 {limit} 之间 / the quantity must be between 0 and {limit}: {qty}"
         return None
@@ -478,9 +479,8 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         if cm_id in locked:
             model_only.append((qty, qlo, qhi, pk))
             continue
-        probe = ForecastLine(cm_qty=cm_qty, self_qty=self_qty, model_qty=qty)
-        probe.merge(order)
-        updates.append((qty, qlo, qhi, probe.merged_qty, probe.source, pk))
+        merged, source = merge_values(order, cm_qty, self_qty, qty)
+        updates.append((qty, qlo, qhi, merged, source, pk))
     table = ForecastLine._meta.db_table
     with transaction.atomic(), connection.cursor() as cur:
         cur.executemany(
@@ -489,7 +489,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
             updates,
         )
         cur.executemany(f"UPDATE {table} SET model_qty = %s, model_lo = %s, model_hi = %s WHERE id = %s", model_only)
-        name = str(fc["model"].iloc[0]) if "model" in fc.columns and len(fc) else str(method or conf["method"])
+        name = str(method or conf["method"])
         Round.objects.filter(pk=rnd.pk).update(model_ran_at=timezone.now(), model_name=name[:40])
         audit.record(
             actor=job.created_by if job else None,
@@ -539,7 +539,7 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
                 f"第{number}行:区域不存在或不在权限内 / row {number}: unknown area or outside your scope "
                 f"'{values['area']}'"
             )
-        qty = _quantity(values["quantity"], f"row {number} quantity", errors)
+        qty = _quantity(values["quantity"], f"row {number} quantity", errors, limit=10**9)
         if values["quantity"] == "":
             errors[f"row {number} quantity"] = f"第{number}行:缺少供应量 / row {number}: quantity missing"
         if spec and area and qty is not None:
@@ -567,24 +567,6 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
     return len(parsed)
 
 
-def _allocate(demands: list[int], supply: int) -> tuple[list[int], int, str]:
-    """Integer shares of ``supply`` proportional to ``demands`` (never above a demand) via the engine."""
-    result = _engine().allocate([{"id": i, "demand": d} for i, d in enumerate(demands)], supply, mode="proportional")
-    qty = _result_quantities(result, len(demands))
-    unplaced = supply - sum(qty)
-    reasons = getattr(result, "reasons", None) or getattr(result, "unplaced_reasons", None) or ""
-    return qty, unplaced, str(reasons)[:300] if unplaced else ""
-
-
-def _result_quantities(result: Any, n: int) -> list[int]:
-    q = getattr(result, "quantities", None)
-    if q is None:
-        q = getattr(result, "allocated", None)
-    if isinstance(q, dict):
-        return [int(q.get(i, 0)) for i in range(n)]
-    return [int(x) for x in list(q)]
-
-
 @transaction.atomic
 def balance(user, rnd: Round) -> dict[str, int]:
     """Allocate each supply row to the shops of its area, push the balanced quantities into the target month's
@@ -593,21 +575,45 @@ def balance(user, rnd: Round) -> dict[str, int]:
     _center_required(user)
     if rnd.balanced_at is not None:
         raise ForecastError("本轮已完成平衡 / this round has already been balanced")
-    lines = list(ForecastLine.objects.filter(round=rnd).values_list("pk", "spec_id", "unit__path", "merged_qty"))
-    balanced = {pk: merged for pk, _, _, merged in lines}
-    by_spec: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-    for pk, sid, path, merged in lines:
-        by_spec[sid].append((pk, path, merged))
+    import pandas as pd
+
+    conf = policy().get("allocation", {})
+    mode = conf.get("mode", "proportional")
+    lines = list(
+        ForecastLine.objects.filter(round=rnd).values_list(
+            "pk", "spec_id", "unit__path", "merged_qty", "customer__tier"
+        )
+    )
+    balanced = {pk: merged for pk, _, _, merged, _ in lines}
+    supplies = list(Supply.objects.select_related("area", "spec").filter(round=rnd))
+    by_spec: dict[int, list[Supply]] = defaultdict(list)
+    for sup in supplies:
+        by_spec[sup.spec_id].append(sup)
+    covered = []  # (line pk, spec code, area code, merged, tier)
+    for pk, sid, path, merged, tier in lines:
+        for sup in by_spec.get(sid, []):
+            if path.startswith(sup.area.path):
+                covered.append((pk, sup.spec.code, sup.area.code, merged, max(1, min(30, tier or 1))))
+                break
+    frame = pd.DataFrame(covered, columns=["pk", "spec", "area", "forecast", "tier"])
+    frame["demand"] = frame["forecast"]
+    supply_frame = pd.DataFrame(
+        [(sup.spec.code, sup.area.code, sup.quantity) for sup in supplies], columns=["spec", "area", "supply"]
+    )
+    kwargs = {"tier_caps": conf["tier_caps"]} if mode == "tier" and conf.get("tier_caps") else {}
+    if supplies:
+        result = _engine().allocate(frame.drop(columns=["pk"]), supply_frame, mode=mode, **kwargs)
+        for pk, q in zip(frame["pk"], result.allocated, strict=True):
+            balanced[int(pk)] = int(q)
+        left = {(r.spec, r.area): r for r in result.remainders}
+    else:
+        left = {}
     placed_total = unplaced_total = 0
-    for sup in Supply.objects.select_related("area").filter(round=rnd):
-        members = [(pk, merged) for pk, path, merged in by_spec.get(sup.spec_id, []) if path.startswith(sup.area.path)]
-        if members:
-            qty, unplaced, reasons = _allocate([m for _, m in members], sup.quantity)
-        else:
-            qty, unplaced, reasons = [], sup.quantity, "no shop of this area forecast this spec"
-        for (pk, _), q in zip(members, qty, strict=True):
-            balanced[pk] = q
-        sup.placed, sup.unplaced, sup.note = sup.quantity - unplaced, unplaced, reasons
+    for sup in supplies:
+        rem = left.get((sup.spec.code, sup.area.code))
+        unplaced = max(0, rem.unplaced) if rem else 0
+        sup.placed, sup.unplaced = sup.quantity - unplaced, unplaced
+        sup.note = rem.message[:300] if rem else ""
         sup.save(update_fields=["placed", "unplaced", "note"])
         placed_total += sup.placed
         unplaced_total += unplaced

@@ -113,7 +113,7 @@ def home(request):
                 lines=Count("id"),
                 shops=Count("customer_id", distinct=True),
                 entered=Count("id", filter=Q(cm_qty__isnull=False)),
-                self=Count("id", filter=Q(self_qty__isnull=False)),
+                reported=Count("id", filter=Q(self_qty__isnull=False)),
                 model=Count("id", filter=Q(model_qty__isnull=False)),
             )
             ctx["key_count"] = KeyCustomer.objects.filter(customer__cm=staff).count()

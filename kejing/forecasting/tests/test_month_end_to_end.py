@@ -13,30 +13,17 @@ from kejing.forecasting.models import Feedback, ForecastLine, LedgerEntry, Phase
 from kejing.forecasting.selectors import consolidation, report
 from kejing.service.models import Task
 
-from .cycle_fixtures import TARGET, csv_table, cycle_data, ledger_csv, on  # noqa: F401
+from . import cycle_fixtures
+from .cycle_fixtures import TARGET, csv_table, ledger_csv
 
-
-@pytest.fixture
-def engine(monkeypatch):
-    """The real engine when it is in the tree, else the stand-in (only until the engine lands)."""
-    try:
-        from kejing.forecasting import engine as real
-
-        if hasattr(real, "forecast") and hasattr(real, "allocate"):
-            return real
-    except ImportError:
-        pass
-    from . import fake_engine
-
-    monkeypatch.setattr(services, "_engine", lambda: fake_engine)
-    return fake_engine
+cycle_data, on = cycle_fixtures.cycle_data, cycle_fixtures.on
 
 
 def _line(org, customer, spec):
     return ForecastLine.objects.get(round__target=TARGET, customer=customer, spec__code=spec)
 
 
-def test_one_month_end_to_end(cycle_data, engine, on, client, token_for, login):
+def test_one_month_end_to_end(cycle_data, on, client, token_for, login):
     org, rnd = cycle_data.org, cycle_data.round
     # the round has a line per shop x spec it carried, and six phase tasks per CM
     assert ForecastLine.objects.filter(round=rnd).count() == 5
