@@ -1,9 +1,186 @@
-"""Commands this app adds to ``kejing`` (see ``kejing/cli.py``)."""
+"""Commands this app adds to ``kejing`` (see ``kejing/cli.py``); none of them needs the database.
+
+* ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--json]``
+* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv``
+* ``kejing allocate --input LINES.csv --supply SUPPLY.csv --output FILE.csv [--mode tier --tier-caps CAPS.csv]``
+* ``kejing bench forecast --series N [--json]`` and ``kejing bench allocate --lines N [--json]``
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _read_csv(path: str):
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise SystemExit(f"找不到文件 / file not found: {path}")
+    for enc in ("utf-8-sig", "gbk"):
+        try:
+            return pd.read_csv(p, encoding=enc)
+        except UnicodeDecodeError:
+            continue
+    raise SystemExit(f"无法读取编码 / cannot decode {path} (UTF-8 or GBK)")
+
+
+def _fail(args: argparse.Namespace, exc: Exception) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+    else:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+    return 2
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .engine import backtest
+
+    df = _read_csv(args.input)
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    try:
+        out = backtest(df, args.horizon, args.folds, season=args.season, methods=methods, step=args.step)
+    except ValueError as exc:
+        return _fail(args, exc)
+    if not args.json:
+        for m, d in out["methods"].items():
+            print(f"{m:16s} MASE {d['mase']}  WAPE {d['wape']}  {d['seconds']} s")
+        if "kejing_vs_auto_ets" in out:
+            r = out["kejing_vs_auto_ets"]
+            print(f"kejing / auto_ets: MASE x{r['mase_ratio']}, WAPE x{r['wape_ratio']}")
+        return 0
+    if not args.models:
+        for d in out["methods"].values():
+            d.pop("models", None)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .engine import forecast
+
+    df = _read_csv(args.input)
+    try:
+        out = forecast(df, args.horizon, season=args.season, method=args.method, n_jobs=args.n_jobs)
+    except ValueError as exc:
+        return _fail(args, exc)
+    out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
+    out.to_csv(args.output, index=False, float_format="%.4f")
+    k = out["unique_id"].nunique()
+    print(f"已写入 {k} 个序列的预测 / wrote forecasts of {k} series to {args.output}")
+    return 0
+
+
+def cmd_allocate(args: argparse.Namespace) -> int:
+    from .engine import AllocationError, allocate
+
+    lines = _read_csv(args.input)
+    supply = _read_csv(args.supply)
+    caps = None
+    if args.tier_caps:
+        t = _read_csv(args.tier_caps)
+        if not {"tier", "cap"} <= set(t.columns):
+            return _fail(args, ValueError("tier caps 需要 tier, cap 两列 / needs columns tier, cap"))
+        caps = dict(zip(t["tier"].astype(int), t["cap"].astype(int), strict=True))
+    try:
+        res = allocate(lines, supply, mode=args.mode, tier_caps=caps)
+    except AllocationError as exc:
+        return _fail(args, exc)
+    lines["allocated"] = res.allocated
+    lines.to_csv(args.output, index=False)
+    summary = {
+        "lines": len(lines),
+        "groups": res.groups,
+        "supply": res.supply_total,
+        "placed": res.placed_total,
+        "unplaced": res.supply_total - res.placed_total,
+        "remainders": [
+            {
+                "spec": r.spec,
+                "area": r.area,
+                "supply": r.supply,
+                "placed": r.placed,
+                "unplaced": r.unplaced,
+                "reason": r.reason,
+                "message": r.message,
+            }
+            for r in res.remainders
+        ],
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+    else:
+        print(f"已分配 {summary['placed']} / {summary['supply']},写入 {args.output} / placed, written")
+        for r in summary["remainders"]:
+            print(f"  {r['spec']} {r['area']}: 未分配 unplaced {r['unplaced']} — {r['message']}")
+    return 0
+
+
+def cmd_bench_forecast(args: argparse.Namespace) -> int:
+    from .engine.bench import bench_forecast
+
+    out = bench_forecast(
+        args.series, horizon=args.horizon, n_jobs=args.n_jobs, ets_series=args.ets_series, dask=args.dask
+    )
+    print(json.dumps(out, ensure_ascii=False) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    return 0
+
+
+def cmd_bench_allocate(args: argparse.Namespace) -> int:
+    from .engine.bench import bench_allocate
+
+    out = bench_allocate(args.lines, baseline=not args.no_baseline)
+    print(json.dumps(out, ensure_ascii=False) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    return 0
 
 
 def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:
     """Add this app's subcommands to the ``kejing`` parser; ``bench`` is the subparsers of ``kejing bench``."""
+    s = sub.add_parser("forecast", help="statistical demand forecasts from a long-format CSV (unique_id, ds, y)")
+    fsub = s.add_subparsers(dest="what", required=True)
+    c = fsub.add_parser("backtest", help="rolling-origin MASE/WAPE of Kejing's method vs SeasonalNaive and AutoETS")
+    c.add_argument("--input", required=True, help="CSV with columns unique_id, ds (monthly dates), y")
+    c.add_argument("--horizon", type=int, required=True, help="months forecast at each origin")
+    c.add_argument("--folds", type=int, required=True, help="number of origins (the last one ends at each series' end)")
+    c.add_argument("--season", type=int, default=12, help="season length (default 12)")
+    c.add_argument("--step", type=int, default=None, help="months between origins (default: the horizon)")
+    c.add_argument("--methods", default="kejing,seasonal_naive,auto_ets", help="comma-separated methods to compare")
+    c.add_argument("--models", action="store_true", help="with --json: also count the model chosen per series")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.set_defaults(func=cmd_backtest)
+    c = fsub.add_parser("run", help="write forecasts with 80/95 %% intervals and the chosen model per series")
+    c.add_argument("--input", required=True, help="CSV with columns unique_id, ds, y")
+    c.add_argument("--horizon", type=int, required=True)
+    c.add_argument("--output", required=True, help="output CSV: unique_id, ds, yhat, lo_80, hi_80, lo_95, hi_95, model")
+    c.add_argument("--season", type=int, default=12)
+    c.add_argument("--method", default="kejing", choices=["kejing", "seasonal_naive", "auto_ets"])
+    c.add_argument("--n-jobs", type=int, default=1, help="local processes (-1: all cores)")
+    c.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("allocate", help="balance a supply into whole units per customer (exact totals)")
+    c.add_argument(
+        "--input", required=True, help="lines CSV: customer_id, spec, area, forecast[, demand, cap, min, tier]"
+    )
+    c.add_argument("--supply", required=True, help="supply CSV: spec, area, supply")
+    c.add_argument("--output", required=True, help="the lines with an added column 'allocated'")
+    c.add_argument("--mode", default="proportional", choices=["proportional", "tier"])
+    c.add_argument("--tier-caps", help="CSV tier, cap (tier mode): per-customer cap of each tier 1..30")
+    c.add_argument("--json", action="store_true", help="print the summary (placed, unplaced and reasons) as JSON")
+    c.set_defaults(func=cmd_allocate)
+
+    c = bench.add_parser("forecast", help="forecast throughput (model choice included) vs AutoETS")
+    c.add_argument("--series", type=int, default=2000)
+    c.add_argument("--horizon", type=int, default=3)
+    c.add_argument("--n-jobs", type=int, default=2, help="processes for both methods (default 2)")
+    c.add_argument("--ets-series", type=int, default=200, help="series timed for AutoETS (it is slow)")
+    c.add_argument("--dask", action="store_true", help="also time a Dask LocalCluster with 1 and 2 workers")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_bench_forecast)
+    c = bench.add_parser("allocate", help="allocation time vs a plain-Python baseline on the same lines")
+    c.add_argument("--lines", type=int, default=1_000_000)
+    c.add_argument("--no-baseline", action="store_true", help="skip the (slow) baseline")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_bench_allocate)

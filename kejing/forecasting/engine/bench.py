@@ -1,0 +1,97 @@
+"""Benchmarks of the engines; each times Kejing's code and a baseline in the same run on the same data."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+
+from .allocation import allocate
+from .allocation_reference import allocate_reference
+from .core import forecast
+from .synth import allocation_lines, retail_panel
+
+
+def bench_forecast(series: int, horizon: int = 3, n_jobs: int = 2, ets_series: int = 200, dask: bool = False) -> dict:
+    """Series per second of ``forecast(method="kejing")`` (classing, rolling-origin choice, intervals included)
+    against statsforecast's AutoETS on the same synthetic shops, both with ``n_jobs`` processes."""
+    df = retail_panel(series)
+    forecast(df[df["unique_id"] < "S000020"], horizon)  # warm-up: imports, first statsforecast calls
+    started = time.perf_counter()
+    out = forecast(df, horizon, n_jobs=n_jobs)
+    seconds = time.perf_counter() - started
+    k = min(series, ets_series)
+    ids = sorted(df["unique_id"].unique())[:k]
+    sub = df[df["unique_id"].isin(ids)]
+    started = time.perf_counter()
+    forecast(sub, horizon, method="auto_ets", n_jobs=n_jobs)
+    ets_seconds = time.perf_counter() - started
+    result = {
+        "series": series,
+        "horizon": horizon,
+        "n_jobs": n_jobs,
+        "cpus": os.cpu_count(),
+        "seconds": round(seconds, 3),
+        "series_per_second": round(series / seconds, 1),
+        "auto_ets_series": k,
+        "auto_ets_series_per_second": round(k / ets_seconds, 1),
+        "speedup_vs_auto_ets": round((series / seconds) / (k / ets_seconds), 1),
+        "models": out.groupby("model")["unique_id"].nunique().to_dict(),
+    }
+    if dask:
+        result["dask"] = bench_dask(df, horizon)
+    return result
+
+
+def bench_dask(df, horizon: int) -> dict:
+    """The same forecast on a Dask LocalCluster with one worker and with two (one thread each)."""
+    from distributed import Client, LocalCluster
+
+    timings = {}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            with Client(cluster) as client:
+                forecast(df[df["unique_id"] < "S000020"], horizon, dask_client=client)  # warm the workers
+                started = time.perf_counter()
+                forecast(df, horizon, dask_client=client)
+                timings[workers] = time.perf_counter() - started
+    return {
+        "one_worker_seconds": round(timings[1], 3),
+        "two_workers_seconds": round(timings[2], 3),
+        "speedup": round(timings[1] / timings[2], 2),
+    }
+
+
+def bench_allocate(lines: int, baseline: bool = True) -> dict:
+    """Proportional and tier allocation of ``lines`` lines vs the plain-Python reference on the same lines."""
+    df, supply = allocation_lines(lines)
+    started = time.perf_counter()
+    res = allocate(df, supply)
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    tier = allocate(df, supply, mode="tier")
+    tier_seconds = time.perf_counter() - started
+    out = {
+        "lines": lines,
+        "groups": res.groups,
+        "supply": res.supply_total,
+        "placed": res.placed_total,
+        "seconds": round(seconds, 3),
+        "tier_seconds": round(tier_seconds, 3),
+        "tier_placed": tier.placed_total,
+    }
+    if baseline:
+        rows = df[["spec", "area", "forecast", "demand", "cap", "min"]].to_dict("records")
+        for r in rows:
+            if isinstance(r["cap"], float) and math.isnan(r["cap"]):
+                r["cap"] = None
+        sup = {(s, a): int(v) for s, a, v in supply[["spec", "area", "supply"]].itertuples(index=False)}
+        started = time.perf_counter()
+        ref = allocate_reference(rows, sup)
+        base_seconds = time.perf_counter() - started
+        out["baseline_seconds"] = round(base_seconds, 3)
+        out["speedup"] = round(base_seconds / seconds, 1)
+        out["identical"] = bool(np.array_equal(np.asarray(ref), res.allocated))
+    return out

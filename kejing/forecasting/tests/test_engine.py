@@ -1,0 +1,137 @@
+"""Forecasting engine: calendar, edge-case series, Spring Festival move, parallel and Dask identity, backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from kejing.forecasting.engine import ForecastInputError, backtest, festival_month, forecast, spring_festival
+from kejing.forecasting.engine.core import to_panel
+from kejing.forecasting.engine.synth import retail_panel
+
+COLUMNS = ["unique_id", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
+
+
+def _monthly(uid: str, start: str, values) -> pd.DataFrame:
+    ds = pd.date_range(start, periods=len(values), freq="MS")
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.asarray(values, dtype=float)})
+
+
+def test_spring_festival_dates():
+    assert spring_festival(2024) == dt.date(2024, 2, 10)
+    assert spring_festival(2025) == dt.date(2025, 1, 29)
+    assert festival_month(2025) == 1 and festival_month(2026) == 2
+    # 2027-02-06 minus 10 days is 27 January: with a 10-day lead the peak month is January.
+    assert festival_month(2027, lead_days=10) == 1
+
+
+def test_edge_series_are_safe():
+    df = pd.concat(
+        [
+            _monthly("zero", "2024-01-01", [0, 0, 0, 0]),
+            _monthly("new1", "2025-12-01", [7]),
+            _monthly("new2", "2025-11-01", [4, 6]),
+            _monthly("flat", "2024-01-01", [5] * 20),
+            _monthly("short", "2025-01-01", [3, 9, 4, 8, 5, 7, 6, 10]),
+            _monthly("falling", "2024-01-01", [50, 40, 30, 20, 10, 2, 1, 0, 0, 1]),
+            _monthly("sparse", "2023-01-01", [0, 0, 3, 0, 0, 0, 2, 0, 0, 5, 0, 0] * 3),
+        ]
+    )
+    out = forecast(df, horizon=3)
+    assert list(out.columns) == COLUMNS
+    assert len(out) == 7 * 3
+    assert (out[["yhat", "lo_80", "lo_95"]].to_numpy() >= 0).all()
+    assert (out["lo_95"] <= out["lo_80"]).all() and (out["lo_80"] <= out["yhat"]).all()
+    assert (out["yhat"] <= out["hi_80"]).all() and (out["hi_80"] <= out["hi_95"]).all()
+    model = out.groupby("unique_id")["model"].first()
+    assert model["zero"] == "zero" and model["flat"] == "flat" and model["new1"] == "new_mean"
+    assert model["sparse"] in {"combo", "croston", "adida", "imapa", "tsb"}
+    by = out.set_index(["unique_id", "ds"])["yhat"]
+    assert by[("zero", pd.Timestamp("2024-05-01"))] == 0
+    assert by[("flat", pd.Timestamp("2025-09-01"))] == 5  # a flat series stays flat, the month after its end
+    # new2: mean of 4 and 6 = 5
+    assert by[("new2", pd.Timestamp("2026-01-01"))] == pytest.approx(5.0)
+
+
+def test_gaps_count_as_zero_and_polars_in_polars_out():
+    # February is missing (read as 0) and March comes twice (summed: 2 + 4 = 6): the series is 4, 0, 6.
+    df = pl.DataFrame(
+        {
+            "unique_id": ["a", "a", "a"],
+            "ds": [dt.date(2025, 1, 1), dt.date(2025, 3, 1), dt.date(2025, 3, 15)],
+            "y": [4.0, 2.0, 4.0],
+        }
+    )
+    assert to_panel(df).values[0].tolist() == [4.0, 0.0, 6.0]
+    out = forecast(df, horizon=1)
+    assert isinstance(out, pl.DataFrame)
+    assert out["ds"].to_list()[0].date() == dt.date(2025, 4, 1)
+    assert out["yhat"][0] > 0
+
+
+def test_bad_input_names_the_row():
+    with pytest.raises(ForecastInputError, match="missing column"):
+        forecast(pd.DataFrame({"unique_id": ["a"], "y": [1]}), 1)
+    with pytest.raises(ForecastInputError, match="row 3"):
+        forecast(pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2025-01-01", "2025-02-01"], "y": [1, "x"]}), 1)
+
+
+def _festival_series() -> pd.DataFrame:
+    # 2019-2025: 100 a month, 200 in the month holding the Spring Festival (Feb 2019, Jan 2020, Feb 2021,
+    # Feb 2022, Jan 2023, Feb 2024, Jan 2025), a little summer bump so that the series is seasonal.
+    ds = pd.date_range("2019-01-01", "2025-12-01", freq="MS")
+    y = [200.0 if d.month == festival_month(d.year) else (120.0 if d.month in (7, 8) else 100.0) for d in ds]
+    return pd.DataFrame({"unique_id": "s", "ds": ds, "y": y})
+
+
+def test_spring_festival_peak_moves_to_february_2026():
+    df = _festival_series()
+    out = forecast(df, horizon=2).set_index("ds")["yhat"]  # January and February 2026; festival 17 Feb 2026
+    jan, feb = out[pd.Timestamp("2026-01-01")], out[pd.Timestamp("2026-02-01")]
+    assert feb > 1.5 * jan
+    # Without the move the peak is not put in February: calendar months mix the years (January held the
+    # festival in 3 of 7 years) and the seasonal naive copies January 2025's festival peak into January 2026.
+    plain = forecast(df, horizon=2, spring_festival=False).set_index("ds")["yhat"]
+    assert not plain[pd.Timestamp("2026-02-01")] > 1.5 * plain[pd.Timestamp("2026-01-01")]
+
+
+def test_processes_and_dask_match_local():
+    df = retail_panel(24, months=30, seed=3)
+    local = forecast(df, horizon=2, chunk=5)
+    forked = forecast(df, horizon=2, n_jobs=2, chunk=5)
+    pd.testing.assert_frame_equal(local, forked)
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = forecast(df, horizon=2, dask_client=client, chunk=5)
+    pd.testing.assert_frame_equal(local, on_dask)
+
+
+def test_backtest_hand_worked():
+    # y_t = 10 + t + season_t over 36 months, season = (0, 5, 0, 5, ...). Horizon 12, one fold: train on 24.
+    # Seasonal naive repeats last year's months, so every error is the 12-month trend rise: 12.
+    # Scale = in-sample seasonal-naive MAE of the training months = 12 as well -> MASE 1.0.
+    # WAPE = 12 * 12 / sum(actuals of months 24..35) = 144 / sum(10 + t + s_t).
+    t = np.arange(36)
+    y = 10 + t + np.where(t % 2 == 1, 5, 0)
+    df = _monthly("a", "2023-01-01", y)
+    out = backtest(df, horizon=12, folds=1, methods=("seasonal_naive", "kejing"))
+    sn = out["methods"]["seasonal_naive"]
+    assert sn["mase"] == pytest.approx(1.0)
+    assert sn["wape"] == pytest.approx(144 / y[24:].sum(), abs=1e-4)
+    assert out["windows"] == 1 and out["series"] == 1
+    # the trend-aware Kejing method beats the seasonal naive here
+    assert out["methods"]["kejing"]["mase"] < 1.0
+
+
+def test_backtest_skips_series_too_short_for_a_fold():
+    df = pd.concat([_monthly("long", "2022-01-01", np.arange(1, 37)), _monthly("tiny", "2025-11-01", [1, 2])])
+    out = backtest(df, horizon=3, folds=2, methods=("seasonal_naive",))
+    # long: 2 folds; tiny (2 months) cannot leave a training month for either fold
+    assert out["windows"] == 2
