@@ -257,19 +257,28 @@ def _write(ec: Customer, good: list, joined_already: set, actor) -> None:
                 )
             )
     UserMember.objects.bulk_create(links, batch_size=2000)
-    entries = [
-        AuditLog(
-            actor=actor,
-            action="member_add",
-            model="groupbiz.member",
-            object_pk=str(m.pk),
-            customer=ec,
-            changes={"msisdn": [None, m.msisdn]},
-            note="import",
-            at=now,
+    # one audit record per member: a new member's record carries the group user it joined; a member that already
+    # existed gets a record for the join only
+    joined = {link.member_id: link for link in links}
+    entries = []
+    for m in new:
+        link = joined.pop(m.pk, None)
+        changes = {"msisdn": [None, m.msisdn]}
+        if link is not None:
+            changes["group_user"] = [None, link.group_user.code]
+            changes["short_number"] = [None, link.short_number]
+        entries.append(
+            AuditLog(
+                actor=actor,
+                action="member_add",
+                model="groupbiz.member",
+                object_pk=str(m.pk),
+                customer=ec,
+                changes=changes,
+                note="import",
+                at=now,
+            )
         )
-        for m in new
-    ]
     entries += [
         AuditLog(
             actor=actor,
@@ -281,6 +290,6 @@ def _write(ec: Customer, good: list, joined_already: set, actor) -> None:
             note="import",
             at=now,
         )
-        for link in links
+        for link in joined.values()
     ]
     audit.record_many(entries)
