@@ -1,0 +1,78 @@
+"""``kejing forecast …``, ``kejing allocate`` and the two benches, run in-process on tiny files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from kejing.cli import main
+
+
+def _write_series(path):
+    # two seasonal series of 36 months and one brand-new series of 2 months
+    ds = pd.date_range("2023-01-01", periods=36, freq="MS")
+    t = np.arange(36)
+    frames = [
+        pd.DataFrame({"unique_id": "a", "ds": ds, "y": 50 + t + 10 * (ds.month == 7)}),
+        pd.DataFrame({"unique_id": "b", "ds": ds, "y": 20 + 5 * (ds.month.isin([1, 2]))}),
+        pd.DataFrame({"unique_id": "c", "ds": ds[-2:], "y": [3, 4]}),
+    ]
+    pd.concat(frames).to_csv(path, index=False)
+
+
+def test_backtest_json(tmp_path, capsys):
+    src = tmp_path / "sales.csv"
+    _write_series(src)
+    assert main(["forecast", "backtest", "--input", str(src), "--horizon", "3", "--folds", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["methods"]) == {"kejing", "seasonal_naive", "auto_ets"}
+    for m in out["methods"].values():
+        assert set(m) == {"mase", "wape", "seconds"}
+        assert m["wape"] >= 0
+    # a, b take part in both folds; c (2 months) cannot be cut 3 or 6 months back
+    assert out["windows"] == 4
+
+
+def test_run_writes_forecasts(tmp_path, capsys):
+    src, dst = tmp_path / "sales.csv", tmp_path / "fc.csv"
+    _write_series(src)
+    assert main(["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]) == 0
+    fc = pd.read_csv(dst)
+    assert list(fc.columns) == ["unique_id", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
+    assert len(fc) == 6 and fc["ds"].iloc[0] == "2026-01-01"
+    assert "3" in capsys.readouterr().out
+
+
+def test_allocate_cli(tmp_path, capsys):
+    lines, supply, dst = tmp_path / "lines.csv", tmp_path / "supply.csv", tmp_path / "out.csv"
+    pd.DataFrame(
+        {"customer_id": [1, 2, 3], "spec": "P1", "area": "A1", "forecast": [2, 3, 5], "demand": [2, 3, 5]}
+    ).to_csv(lines, index=False)
+    pd.DataFrame({"spec": ["P1"], "area": ["A1"], "supply": [12]}).to_csv(supply, index=False)
+    args = ["allocate", "--input", str(lines), "--supply", str(supply), "--output", str(dst), "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    # demand 2+3+5 = 10 < supply 12: everyone full, 2 units reported with their reason
+    assert out["placed"] == 10 and out["unplaced"] == 2
+    assert out["remainders"][0]["reason"] == "demand_exhausted"
+    assert pd.read_csv(dst)["allocated"].tolist() == [2, 3, 5]
+
+
+def test_allocate_cli_bad_row(tmp_path, capsys):
+    lines, supply = tmp_path / "lines.csv", tmp_path / "supply.csv"
+    pd.DataFrame({"spec": ["P1"], "area": ["A1"], "forecast": ["many"]}).to_csv(lines, index=False)
+    pd.DataFrame({"spec": ["P1"], "area": ["A1"], "supply": [1]}).to_csv(supply, index=False)
+    args = ["allocate", "--input", str(lines), "--supply", str(supply), "--output", str(tmp_path / "o.csv"), "--json"]
+    assert main(args) == 2
+    assert "forecast" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_benches_small(capsys):
+    assert main(["bench", "allocate", "--lines", "3000", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["identical"] is True and out["placed"] == out["supply"]
+    assert main(["bench", "forecast", "--series", "40", "--ets-series", "3", "--n-jobs", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"series", "seconds", "series_per_second", "auto_ets_series_per_second"} <= set(out)
