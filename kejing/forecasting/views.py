@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -41,11 +41,11 @@ from .models import (
 )
 
 GROUP_LABELS = {
-    "unit": "Region unit",
-    "department": "Department",
-    "cm": "Customer manager",
-    "spec": "Specification",
-    "price_class": "Price class",
+    "unit": gettext_lazy("Region unit"),
+    "department": gettext_lazy("Department"),
+    "cm": gettext_lazy("Customer manager"),
+    "spec": gettext_lazy("Specification"),
+    "price_class": gettext_lazy("Price class"),
 }
 
 
@@ -76,7 +76,7 @@ def _errors(exc: services.ForecastError) -> str:
 
 
 def _group_labels() -> list[tuple[str, str]]:
-    return [(k, _(v)) for k, v in GROUP_LABELS.items()]
+    return [(k, str(v)) for k, v in GROUP_LABELS.items()]
 
 
 @login_required
@@ -295,7 +295,7 @@ def consolidation(request):
     rows = selectors.consolidation(request.user, rnd, by)
     if request.GET.get("export"):
         headers = [
-            _(GROUP_LABELS[by]),
+            str(GROUP_LABELS[by]),
             _("Shops"),
             _("CM forecast"),
             _("Self-report"),
@@ -323,7 +323,7 @@ def consolidation(request):
             "rows": rows,
             "by": by,
             "groups": _group_labels(),
-            "group_label": _(GROUP_LABELS[by]),
+            "group_label": str(GROUP_LABELS[by]),
             "merge_order": services.merge_order(),
             "submissions": selectors.submissions(request.user, rnd),
             "comments": comments[:50],
@@ -555,7 +555,7 @@ def reports(request):
     defs = data["metrics"]
     lang = _lang()
     if request.GET.get("export"):
-        headers = [_(GROUP_LABELS[by]), _("Month"), _("Forecast"), _("Demand"), _("Supplied"), _("Balanced quantity")]
+        headers = [str(GROUP_LABELS[by]), _("Month"), _("Forecast"), _("Demand"), _("Supplied"), _("Balanced quantity")]
         headers += [d[lang] for d in defs]
         return table_response(
             "forecast-report",
@@ -594,7 +594,7 @@ def reports(request):
             "by": by,
             "months": n,
             "groups": _group_labels(),
-            "group_label": _(GROUP_LABELS[by]),
+            "group_label": str(GROUP_LABELS[by]),
             "trend": trend,
             "bars": bars,
             "last": last,
