@@ -60,7 +60,7 @@ class LedgerEntry(models.Model):
 
     ``demand`` is what the shop ordered, ``supplied`` what it received; ``sold`` and ``stock`` come from the
     shop's own book. ``allocated`` is the balanced quantity pushed down to the shop for that month and
-    ``recorded_forecast`` what the shop wrote in its ledger after the CM told it (L2812-L2815).
+    ``recorded_forecast`` what the shop wrote in its ledger after the CM told it (L2805-L2807).
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ledger_entries")
@@ -201,7 +201,7 @@ class Submission(models.Model):
 
 
 class KeyCustomer(models.Model):
-    """A customer the CM forecasts interactively (the key half of his portfolio, L2777)."""
+    """A customer the CM forecasts interactively (the key half of his portfolio, L2781)."""
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="key_mark")
     suggested = models.BooleanField(_("suggested by value"), default=True)

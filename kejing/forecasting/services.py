@@ -1,6 +1,6 @@
 """Writes of the monthly cycle: each in one transaction, audited, with errors that name the field or the row.
 
-Who may write what (L2783-L2785): a CM writes his own customers' figures until he submits or the deadline
+Who may write what (L2793-L2795): a CM writes his own customers' figures until he submits or the deadline
 (the 8th) passes; a shop writes its own self-report through its API key until the 6th; managers and
 department heads supervise and comment but never change a CM's figures (``NotAllowed`` -> HTTP 403); the
 marketing center enters supply and runs the balancing.
@@ -570,7 +570,7 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
 @transaction.atomic
 def balance(user, rnd: Round) -> dict[str, int]:
     """Allocate each supply row to the shops of its area, push the balanced quantities into the target month's
-    ledger (``allocated``) and onto the CMs' feedback tasks (L2806, L2812). Specs without a supply row are not
+    ledger (``allocated``) and onto the CMs' feedback tasks (L2801, L2805). Specs without a supply row are not
     constrained: their balanced quantity is the merged forecast."""
     _center_required(user)
     if rnd.balanced_at is not None:

@@ -605,7 +605,7 @@ def reports(request):
 
 @login_required
 def meeting(request):
-    """The forecast meeting (days 1-6): last month's accuracy and fulfilment per region unit (L2776)."""
+    """The forecast meeting (days 1-6): last month's accuracy and fulfilment per region unit (L2779)."""
     last = selectors.closed_targets(1)
     data = selectors.report(request.user, last, "unit")
     lang = _lang()

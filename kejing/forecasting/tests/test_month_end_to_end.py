@@ -1,5 +1,5 @@
 """One month run end to end on a tiny dataset: tasks → three sources → merge → submit → balance → feedback →
-accuracy. Dates are set explicitly, so the locks are tested on the days the manual names (L2770-L2820)."""
+accuracy. Dates are set explicitly, so the locks are tested on the days the manual names (L2771-L2821)."""
 
 from __future__ import annotations
 
