@@ -152,8 +152,9 @@ def report_frame(user, targets: list[dt.date]) -> pd.DataFrame:
     )
     lines = lines[lines["month"].isin(set(ledger["month"]))]
     df = lines.merge(ledger, on=["month", "customer", "spec"], how="outer")
-    df["cm_key"] = df["cm_key"].fillna(df["cm_l"]).fillna(-1).astype(int)
-    df["unit"] = df["unit"].fillna(df["unit_l"]).fillna(-1).astype(int)
+    for col, other in (("cm_key", "cm_l"), ("unit", "unit_l")):
+        ids = pd.to_numeric(df[col], errors="coerce").fillna(pd.to_numeric(df[other], errors="coerce"))
+        df[col] = ids.fillna(-1).astype(int)
     for col in ("forecast", "cm", "self", "model", "demand", "supplied", "sold", "stock"):
         df[col] = df[col].astype(float).fillna(0.0)
     df["balanced"] = df["balanced"].astype(float).fillna(df["forecast"])
