@@ -49,6 +49,9 @@ def _migrate(verbose: bool = False) -> None:
     from kejing.core.policies import load_policy_files
 
     load_policy_files()
+    from kejing.catalog.services import sync_catalog
+
+    sync_catalog()  # the product catalog also lives in tables (editable in the admin site)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
@@ -269,6 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dry-run", action="store_true", help="only check and report the rows")
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(func=cmd_import)
+    from kejing.groupbiz.cli import cmd_import_members
+
+    c = isub.add_parser(
+        "members", help="import members of a group customer (EC); nothing is written unless every row is valid"
+    )
+    c.add_argument("file", help="path of the .xlsx or .csv file")
+    c.add_argument("--ec", required=True, help="the EC's customer code or EC code")
+    c.add_argument("--dry-run", action="store_true", help="only check and report the rows")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.set_defaults(func=cmd_import_members)
 
     s = sub.add_parser("export", help="export data to .xlsx (or .csv)")
     esub = s.add_subparsers(dest="what", required=True)
