@@ -28,6 +28,9 @@ def _module_nav(staff, admin: bool) -> list[tuple[str, str]]:
 
     out = []
     for config in apps.get_app_configs():
+        industries = getattr(config, "industries", None)
+        if industries and not admin and (staff is None or staff.industry not in industries):
+            continue  # e.g. the telecom catalog is not shown to tobacco staff
         for url_name, label, who in getattr(config, "nav_items", []):
             role = staff.role if staff else None
             allowed = (

@@ -7,6 +7,8 @@ class ForecastingConfig(AppConfig):
     label = "forecasting"
     verbose_name = _("Forecasting")
     # Menu entries for the header: (url name, label, who sees it: "all" | "cm" | "manager" | "admin" | a role).
+    # Only staff of these industries see the module's menu entries.
+    industries = ("tobacco",)
     nav_items: list[tuple[str, str, str]] = [
         ("forecasting:home", _("Monthly cycle"), "cm"),
         ("forecasting:home", _("Forecasts"), "manager"),

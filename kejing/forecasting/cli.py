@@ -4,6 +4,9 @@
 * ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv``
 * ``kejing allocate --input LINES.csv --supply SUPPLY.csv --output FILE.csv [--mode tier --tier-caps CAPS.csv]``
 * ``kejing bench forecast --series N [--json]`` and ``kejing bench allocate --lines N [--json]``
+* ``kejing cycle open-round [--month YYYY-MM]``, ``kejing cycle open-week [--date D]``,
+  ``kejing cycle import-ledger FILE [--dry-run] [--json]`` — these use the database (run them from cron on the
+  1st of the month and on Mondays)
 """
 
 from __future__ import annotations
@@ -137,6 +140,67 @@ def cmd_bench_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_open_round(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from kejing.cli import _django
+
+    _django()
+    from django.utils import timezone
+
+    from . import services
+
+    if args.month:
+        year, month = (int(x) for x in args.month.split("-"))
+        target = dt.date(year, month, 1)
+    else:
+        today = timezone.localdate()
+        target = dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    rnd = services.open_round(target)
+    print(f"预测轮次 {target:%Y-%m} 已开启 / round {target:%Y-%m} open (id {rnd.pk})")
+    return 0
+
+
+def cmd_open_week(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from kejing.cli import _django
+
+    _django()
+    from django.utils import timezone
+
+    from . import services
+
+    day = dt.date.fromisoformat(args.date) if args.date else timezone.localdate()
+    made = services.open_week(day)
+    print(f"已创建 {made} 项周例会/周总结任务 / {made} weekly tasks created")
+    return 0
+
+
+def cmd_import_ledger(args: argparse.Namespace) -> int:
+    from kejing.cli import _django
+
+    _django()
+    from django.contrib.auth import get_user_model
+
+    from kejing.core.tabular import TableError, read_table
+
+    from . import services
+
+    try:
+        table = read_table(args.file)
+    except (TableError, OSError) as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    actor = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    report = services.import_ledger(actor, table, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, default=str))
+    else:
+        print(json.dumps(report, ensure_ascii=False, default=str, indent=1))
+    return 0 if not report.get("errors") else 1
+
+
 def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:
     """Add this app's subcommands to the ``kejing`` parser; ``bench`` is the subparsers of ``kejing bench``."""
     s = sub.add_parser("forecast", help="statistical demand forecasts from a long-format CSV (unique_id, ds, y)")
@@ -159,6 +223,20 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--method", default="kejing", choices=["kejing", "seasonal_naive", "auto_ets"])
     c.add_argument("--n-jobs", type=int, default=1, help="local processes (-1: all cores)")
     c.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("cycle", help="the tobacco monthly cycle: open a round or a week, import the sales ledger")
+    csub = s.add_subparsers(dest="what", required=True)
+    c = csub.add_parser("open-round", help="open next month's forecast round and give every CM the phase tasks")
+    c.add_argument("--month", help="the month forecast, YYYY-MM (default: next month)")
+    c.set_defaults(func=cmd_open_round)
+    c = csub.add_parser("open-week", help="put this week's Monday meeting and Friday summary on every CM's list")
+    c.add_argument("--date", help="any day of the week, YYYY-MM-DD (default: today)")
+    c.set_defaults(func=cmd_open_week)
+    c = csub.add_parser("import-ledger", help="import the sales ledger (动销台帐) from .xlsx/.csv")
+    c.add_argument("file")
+    c.add_argument("--dry-run", action="store_true", help="only check and report the rows")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_import_ledger)
 
     c = sub.add_parser("allocate", help="balance a supply into whole units per customer (exact totals)")
     c.add_argument(

@@ -198,3 +198,16 @@ def test_visit_and_team_exports_are_scoped(org, login):
 
     rows = list(load_workbook(io.BytesIO(resp.content)).active.values)
     assert [r[0] for r in rows[1:]] == ["CM1", "CM2"]  # cm3 is in another department
+
+
+def test_menu_shows_modules_of_ones_industry(org, login):
+    from kejing.org.models import OrgUnit
+
+    page = login(org.mm1).get("/").content.decode()
+    assert "/forecasting/" in page and "/catalog/" not in page and "/groups/" not in page
+    m = OrgUnit.objects.create(code="M", name="移动", kind="company", industry="telecom")
+    from conftest import make_staff
+
+    tmm = make_staff("tmm", m, "market_manager")
+    page = login(tmm).get("/").content.decode()
+    assert "/catalog/" in page and "/groups/" in page and "/forecasting/" not in page
