@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,6 +25,37 @@ class Table:
     header: list[str]
     rows: list[tuple[int, dict[str, str]]]  # (row number as in Excel, {header: cell text})
     encoding: str = ""
+
+
+@dataclass
+class RowError:
+    """One problem of one imported row: the row as Excel numbers it (header = 1), the column, the reason."""
+
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+@dataclass
+class ImportReport:
+    """What an import found; subclasses add their own counters. Nothing is written while ``errors`` is non-empty."""
+
+    rows: int = 0
+    dry_run: bool = True
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "errors"}
+        out["ok"] = self.ok
+        out["errors"] = [e.as_dict() for e in self.errors]
+        return out
 
 
 def decode_text(data: bytes) -> tuple[str, str]:

@@ -8,14 +8,14 @@ already exists updates that customer (within the importer's scope); a new code c
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
 from kejing.core import audit
 from kejing.core.models import AuditLog
-from kejing.core.tabular import Table
+from kejing.core.tabular import ImportReport, RowError, Table
 from kejing.org.models import OrgUnit, Role, Staff
 
 from .models import Customer
@@ -52,38 +52,10 @@ UNIQUE_FIELDS = ("licence_no", "ec_code", "credit_code")
 
 
 @dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "message": self.message}
-
-
-@dataclass
-class ImportReport:
-    rows: int = 0
+class CustomerImportReport(ImportReport):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    dry_run: bool = True
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "errors": [e.as_dict() for e in self.errors],
-        }
 
 
 def import_customers(
@@ -93,12 +65,12 @@ def import_customers(
     allowed_units=None,
     dry_run: bool = True,
     progress: Callable[[int, int], None] | None = None,
-) -> ImportReport:
+) -> CustomerImportReport:
     """Validate (and unless ``dry_run`` write) the rows of ``table``.
 
     ``allowed_units`` is a queryset of units the actor may import into (``None`` = everywhere: the CLI).
     """
-    report = ImportReport(rows=len(table.rows), dry_run=dry_run)
+    report = CustomerImportReport(rows=len(table.rows), dry_run=dry_run)
     unknown = [h for h in table.header if h and h.lower() not in HEADER_TO_FIELD]
     if unknown:
         report.errors.append(RowError(1, ", ".join(unknown), "无法识别的列 / unknown column(s)"))

@@ -10,15 +10,14 @@ second V-net. Lookups are set-based (one query per few thousand numbers) and wri
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kejing.core import audit
 from kejing.core.models import AuditLog
-from kejing.core.tabular import Table
+from kejing.core.tabular import ImportReport, RowError, Table
 from kejing.customers.models import Customer
 
 from .engine import numbering
@@ -36,38 +35,10 @@ CHUNK = 5000
 
 
 @dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "message": self.message}
-
-
-@dataclass
-class MemberReport:
-    rows: int = 0
+class MemberReport(ImportReport):
     created: int = 0
     joined: int = 0
     existing: int = 0
-    dry_run: bool = True
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "created": self.created,
-            "joined": self.joined,
-            "existing": self.existing,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "errors": [e.as_dict() for e in self.errors],
-        }
 
 
 def _chunks(values: list, n: int = CHUNK):
