@@ -1,9 +1,9 @@
 """Scorecards (KPIs) of customer managers and teams, defined as data in ``policies/<industry>/kpi.toml``.
 
-Why a registry of sources: each definition names the function that measures it (``source``). Measures that
-other modules will supply later (forecast accuracy and order fulfilment from forecasting, complaints from the
-service module) are already listed in the policy file and show as "not yet available" until a function is
-registered under their source name with :func:`register` — adding a source is one entry, no page changes.
+Why a registry of sources: each definition names the function that measures it (``source``). Forecast accuracy
+and order fulfilment come from the forecasting module's rounds and sales ledger; complaints (a later module) are
+already listed in the policy file and show as "not yet available" until a function is registered under their
+source name with :func:`register` — adding a source is one entry, no page changes.
 
 A source returns, per (CM, month), a numerator and a denominator; the value is their ratio (× 100 for a
 percentage). A team's value is the sum of numerators over the sum of denominators, so a team card is not an
@@ -173,6 +173,68 @@ def visit_regularity(cms, months, settings):
             d[0] += ok
             d[1] += 1
     return out
+
+
+def _forecast_vs_ledger(cms, months) -> dict[tuple[int, dt.date], dict[str, Decimal]]:
+    """Per CM and month: Σdemand, Σ|merged forecast − demand| and Σsupplied over his shops × specs.
+
+    Joined like the forecasting reports: a spec ordered but not forecast counts with forecast 0, a forecast spec
+    not ordered with demand 0; only months whose ledger has demand figures count (a running month is left out).
+    The CM is the one who made the forecast (the line's ``cm``), or for unforecast orders the shop's CM.
+    """
+    from kejing.forecasting.models import ForecastLine, LedgerEntry
+
+    ids = [c.pk for c in cms]
+    ledger = {
+        (m, cust, spec): (cm_id, d or 0, s or 0)
+        for m, cust, spec, cm_id, d, s in LedgerEntry.objects.filter(
+            month__in=months, demand__isnull=False, customer__cm_id__in=ids
+        ).values_list("month", "customer_id", "spec_id", "customer__cm_id", "demand", "supplied")
+    }
+    ledger_months = {k[0] for k in ledger}
+    out: dict[tuple[int, dt.date], dict[str, Decimal]] = defaultdict(
+        lambda: {"demand": Decimal(0), "abs_error": Decimal(0), "supplied": Decimal(0)}
+    )
+    seen = set()
+    lines = ForecastLine.objects.filter(round__target__in=ledger_months, cm_id__in=ids).values_list(
+        "round__target", "customer_id", "spec_id", "cm_id", "merged_qty"
+    )
+    for m, cust, spec, cm_id, forecast in lines:
+        key = (m, cust, spec)
+        seen.add(key)
+        _, demand, supplied = ledger.get(key, (cm_id, 0, 0))
+        acc = out[(cm_id, m)]
+        acc["demand"] += demand
+        acc["abs_error"] += abs(forecast - demand)
+        acc["supplied"] += supplied
+    for key, (cm_id, demand, supplied) in ledger.items():
+        if key not in seen:
+            acc = out[(cm_id, key[0])]
+            acc["demand"] += demand
+            acc["abs_error"] += demand
+            acc["supplied"] += supplied
+    return out
+
+
+@register("forecast_accuracy")
+def forecast_accuracy(cms, months, settings):
+    """预测准确率 = 1 − Σ|forecast − demand| / Σdemand: numerator Σdemand − Σ|error|, denominator Σdemand
+    (the forecasting module's default formula; can go below 0 when errors exceed demand)."""
+    return {
+        key: Tally(num=v["demand"] - v["abs_error"], den=v["demand"])
+        for key, v in _forecast_vs_ledger(cms, months).items()
+        if v["demand"]
+    }
+
+
+@register("order_fulfilment")
+def order_fulfilment(cms, months, settings):
+    """订单满足率 = Σsupplied / Σdemand over the CM's shops × specs in the month."""
+    return {
+        key: Tally(num=v["supplied"], den=v["demand"])
+        for key, v in _forecast_vs_ledger(cms, months).items()
+        if v["demand"]
+    }
 
 
 @register("approval_turnaround")

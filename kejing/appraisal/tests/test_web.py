@@ -327,13 +327,43 @@ def test_kpi_scorecard_hand_worked(corps, login, client, token_for):
     rows = {r["code"]: r for r in body["rows"]}
     assert rows["visits_done"]["months"][-1]["value"] == "75.0"
     assert rows["visit_regularity"]["months"][-1]["value"] == "100.0"
-    assert rows["forecast_accuracy"]["available"] is False  # named in kpi.toml, no source yet
+    assert rows["complaints_closed"]["available"] is False  # named in kpi.toml; no complaints module yet
     team = client.get("/api/appraisal/kpi?month=2026-08", **token_for(corps.mm1)).json()
     assert {r["code"]: r for r in team["rows"]}["visits_done"]["months"][-1]["value"] == "60.0"
     page = login(corps.mm1).get("/appraisal/kpi/?month=2026-08").content.decode()
     assert "<svg" in page and "60.0" in page and "cm3" not in page
     assert login(corps.mm1).get("/appraisal/kpi/?month=2026-08&export=xlsx").status_code == 200
     assert login(corps.cm1).get("/appraisal/kpi/").status_code == 302  # a CM goes to his own card
+
+
+def test_forecast_kpis_from_the_forecasting_module(corps, client, token_for):
+    from decimal import Decimal
+
+    from kejing.forecasting.models import ForecastLine, LedgerEntry, Round, Spec
+
+    a = Spec.objects.create(code="S1", brand="甲", name="甲(硬)", price_class="mid", price=Decimal("100"))
+    b = Spec.objects.create(code="S2", brand="乙", name="乙(软)", price_class="low", price=Decimal("50"))
+    rnd = Round.objects.create(target=D(2026, 8, 1))
+    # cm1, August 2026 (round for August, ledger of August):
+    #   c1 × S1: forecast 10, demand 8,  supplied 8  → |error| 2
+    #   c1 × S2: forecast 5,  demand 0 (not ordered) → |error| 5
+    #   c1 × S2 is forecast; c1 × (nothing else); an order nobody forecast: none here
+    # Σdemand = 8, Σ|error| = 7 → accuracy = 1 − 7/8 = 12.5 %; fulfilment = 8/8 = 100.0 %
+    ForecastLine.objects.create(round=rnd, customer=corps.c1, spec=a, cm=corps.cm1, unit=corps.u1, merged_qty=10)
+    ForecastLine.objects.create(round=rnd, customer=corps.c1, spec=b, cm=corps.cm1, unit=corps.u1, merged_qty=5)
+    LedgerEntry.objects.create(customer=corps.c1, spec=a, month=D(2026, 8, 1), demand=8, supplied=8)
+    # cm2: c2 × S1 ordered 20, supplied 15, nobody forecast it → |error| 20
+    #   accuracy = 1 − 20/20 = 0.0 %; fulfilment = 15/20 = 75.0 %
+    LedgerEntry.objects.create(customer=corps.c2, spec=a, month=D(2026, 8, 1), demand=20, supplied=15)
+    # team (cm1 + cm2): accuracy = (8 − 7 + 20 − 20) / 28 = 1/28 = 3.6 %; fulfilment = 23/28 = 82.1 %
+    body = client.get(f"/api/appraisal/kpi/{corps.cm1.pk}?month=2026-08", **token_for(corps.cm1)).json()
+    rows = {r["code"]: r for r in body["rows"]}
+    assert rows["forecast_accuracy"]["available"] is True
+    assert rows["forecast_accuracy"]["months"][-1]["value"] == "12.5"
+    assert rows["order_fulfilment"]["months"][-1]["value"] == "100.0"
+    team = {r["code"]: r for r in client.get("/api/appraisal/kpi?month=2026-08", **token_for(corps.mm1)).json()["rows"]}
+    assert team["forecast_accuracy"]["months"][-1]["value"] == "3.6"
+    assert team["order_fulfilment"]["months"][-1]["value"] == "82.1"
 
 
 def test_recruitment_flow(corps):
