@@ -20,6 +20,7 @@ from kejing.core.models import Job
 from kejing.core.tabular import TableError, read_table
 
 from . import services
+from .engine.billing import to_yuan
 from .importer import import_members
 from .models import BillLine, GroupAccount, GroupUser, Member, PaymentPlan, UserMember
 from .selectors import ec_list, members_of, visible_accounts, visible_ecs, visible_runs
@@ -102,6 +103,35 @@ class OpenIn(Schema):
     account: int | None = None
     new_account: AccountIn | None = None
     bundle_code: str = ""
+
+
+class FixedOut(Schema):
+    item: str
+    amount: Decimal
+    basis: str
+    period: str
+
+
+class RateOut(Schema):
+    kind: str
+    included: int
+    rate: Decimal | None
+    item: str
+    pool: str
+    max_units: int | None
+
+
+class PackageOut(Schema):
+    code: str
+    name: str
+    product_code: str
+    product_name: str
+    source: str
+    billable: bool
+    reason: str
+    fixed: list[FixedOut]
+    usage: list[RateOut]
+    member_cap: Decimal | None
 
 
 class MemberIn(Schema):
@@ -261,6 +291,43 @@ def patch_account(request, account_id: int, body: AccountPatch):
     acc = get_object_or_404(visible_accounts(request.user), pk=account_id)
     acc = services.update_account(request.user, acc, body.dict(exclude_unset=True, exclude_none=True))
     return _account(acc)
+
+
+def _package_out(e: services.PriceEntry) -> dict:
+    p = e.package
+    return {
+        "code": e.code,
+        "name": e.name,
+        "product_code": e.product_code,
+        "product_name": e.product_name,
+        "source": e.source,
+        "billable": e.billable,
+        "reason": e.reason,
+        "fixed": [
+            {"item": f.item, "amount": to_yuan(f.amount_fen), "basis": f.basis, "period": f.period}
+            for f in (p.fixed if p else ())
+        ],
+        "usage": [
+            {
+                "kind": r.kind,
+                "included": r.included,
+                "rate": None if r.rate_e4 < 0 else Decimal(r.rate_e4) / 10000,
+                "item": r.item,
+                "pool": r.pool,
+                "max_units": None if r.max_units < 0 else r.max_units,
+            }
+            for r in (p.usage if p else ())
+        ],
+        "member_cap": None if p is None or p.member_cap_fen < 0 else to_yuan(p.member_cap_fen),
+    }
+
+
+@router.get("/packages", response=list[PackageOut], summary="Packages a product can be opened on (catalog + V-nets)")
+def list_packages(request, product: str = ""):
+    """The catalog's packages by product (with the reason where the bill run cannot price one) and the V-net
+    packages of groupbiz.toml; ``product`` filters by product code."""
+    code = product.strip().upper()
+    return [_package_out(e) for e in services.price_list().offered() if not code or e.product_code.upper() == code]
 
 
 @router.post("/ecs/{ec_id}/group-users", response={201: GroupUserOut}, summary="Open a product for the EC")

@@ -21,9 +21,9 @@ from django.utils import timezone
 from kejing.core import audit
 from kejing.customers.models import Customer
 
-from .engine.billing import ITEMS, SOURCES, SRC_MOVED, BillError, build_inputs, packages_from_policy, run_bill, to_yuan
+from .engine.billing import ITEMS, SOURCES, SRC_MOVED, BillError, build_inputs, round_rate, run_bill, to_yuan
 from .models import BillLine, BillRun, GroupUser, Member, OtherCharge, PaymentPlan, UsageRecord, UserMember
-from .services import GroupError, policy
+from .services import GroupError, price_list
 
 
 def checkpoint_dir() -> Path:
@@ -31,20 +31,33 @@ def checkpoint_dir() -> Path:
 
 
 def gather(ec_ids: Iterable[int], month: str):
-    """The engine's inputs for these ECs and this month (one query per table)."""
+    """The engine's inputs for these ECs and this month (one query per table). Packages are priced from the one
+    price list (``services.price_list``: the catalog by package code, plus the V-nets of ``groupbiz.toml``)."""
     ec_ids = list(ec_ids)
-    packages = packages_from_policy(policy())
+    prices = price_list()
+    packages = prices.packages()
     gus = list(GroupUser.objects.filter(ec_id__in=ec_ids, status=GroupUser.Status.ACTIVE).order_by("pk"))
     unknown = [g for g in gus if g.package_code not in packages]
     if unknown:
         g = unknown[0]
+        entry = prices.entries.get(g.package_code)
+        why = f": {entry.reason}" if entry is not None else ""
         raise GroupError(
             {
                 "package_code": f"集团用户 {g.code} 的套餐 {g.package_code} 没有价格 / "
-                f"package {g.package_code} has no price"
+                f"package {g.package_code} has no price{why}"
             }
         )
-    group_users = [{"id": g.pk, "ec": g.ec_id, "package": g.package_code, "account": g.account_id} for g in gus]
+    group_users = [
+        {
+            "id": g.pk,
+            "ec": g.ec_id,
+            "package": g.package_code,
+            "account": g.account_id,
+            "start": timezone.localtime(g.opened_at).strftime("%Y-%m"),
+        }
+        for g in gus
+    ]
     members = [{"id": m, "ec": e} for m, e in Member.objects.filter(ec_id__in=ec_ids).values_list("pk", "ec_id")]
     gu_ids = {g.pk for g in gus}
     memberships = [
@@ -160,6 +173,7 @@ def run_month(
             "group": str(sum((Decimal(v["group"]) for v in ec_tot.values()), Decimal("0.00"))),
             "members": str(sum((Decimal(v["members"]) for v in ec_tot.values()), Decimal("0.00"))),
             "rejected_usage": res.rejected_usage,
+            "unpriced_usage": res.unpriced_usage,
         }
         runs.append(_store(ec, month, res.run_key, summary, lines, actor, job))
         if progress:
@@ -199,12 +213,25 @@ def _why(src: int, kind: int, qty: int, fen: int, gu: GroupUser | None, packages
     if src == 1 and pkg is not None:
         r = next((r for r in pkg.usage if r.kind == kinds[kind]), None)
         if r is not None:
-            over = max(qty - r.included, 0)
+            billable = qty if r.max_units < 0 else min(qty, r.max_units)
+            over = max(billable - r.included, 0)
+            if r.rate_e4 < 0:
+                return (
+                    f"{name} {r.kind} {qty},含 {r.included},超出部分无单价,未计费 / {r.kind} {qty}, "
+                    f"{r.included} included, no price beyond it: not billed"
+                )
             rate = Decimal(r.rate_e4) / 10000
-            return (
-                f"{name} {r.kind} {qty},含 {r.included},超出 {over} × {rate} 元 = {_fmt(fen)} / "
-                f"{r.kind} {qty}, {r.included} included, {over} × {rate} = {_fmt(fen)}"
+            raw = int(round_rate(over, r.rate_e4))
+            text = (
+                f"{name} {r.kind} {qty},含 {r.included},超出 {over} × {rate} 元 = {_fmt(raw)} / "
+                f"{r.kind} {qty}, {r.included} included, {over} × {rate} = {_fmt(raw)}"
             )
+            if billable < qty:
+                text += f";超过 {r.max_units} 的部分不计费 / usage above {r.max_units} is free"
+            if fen < raw:
+                cap = to_yuan(pkg.member_cap_fen)
+                text += f";套餐每月封顶 {cap} 元,计 {_fmt(fen)} / package cap {cap} a month: {_fmt(fen)}"
+            return text
     if src == 0:
         return f"{name} 固定费 {_fmt(fen)} / fixed fee {_fmt(fen)}"
     if src == 2:

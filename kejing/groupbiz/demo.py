@@ -1,5 +1,6 @@
-"""Demo data for group business: a few ECs of the demo telecom company with accounts, group users, V-net members
-with short numbers, last month's usage, payment plans and a bill run. Kept small (a few hundred members) so that
+"""Demo data for group business: a few ECs of the demo telecom company with accounts, group users (a V-net, and the
+catalog's 移动办公 and 企信通 packages — the catalog demo has synced the catalog rows before this runs), V-net
+members with short numbers, last month's usage, payment plans and a bill run. Kept small (a few hundred members) so that
 ``kejing demo`` stays fast; the member rows go in with ``bulk_create``."""
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ def build(rng: random.Random, today: dt.date) -> None:
             {"name": f"{ec.name[:20]}总账户", "invoice_type": "vat_special", "payment_type": "bank_collection"},
         )
         sub = services.create_account(
-            user, ec, {"name": "流量子账户", "kind": "sub", "parent": total.pk, "product_codes": ["MOBDATA"]}
+            user, ec, {"name": "移动办公子账户", "kind": "sub", "parent": total.pk, "product_codes": ["YDBG"]}
         )
         vnet = services.open_group_user(user, ec, product_code="VPMN", package_code="VPMN-10", account=total)
-        data = services.open_group_user(user, ec, product_code="MOBDATA", package_code="DATA-30", account=sub)
+        data = services.open_group_user(user, ec, product_code="YDBG", package_code="YDBG-STD", account=sub)
         mas = None
         if k % 2 == 0:
             mas = services.open_group_user(
-                user, ec, product_code="MAS", package_code="MAS-300", new_account={"name": "企信通账户"}
+                user, ec, product_code="QXT", package_code="QXT-400", new_account={"name": "企信通账户"}
             )
         n = rng.randint(50, 90)
         members = []
@@ -58,21 +59,17 @@ def build(rng: random.Random, today: dt.date) -> None:
             if rng.random() < 0.5:
                 links.append(UserMember(group_user=data, member=m))
                 usage.append(
-                    UsageRecord(
-                        ec=ec, group_user=data, member=m, month=month, kind="mb", quantity=rng.randint(500, 5000)
-                    )
+                    UsageRecord(ec=ec, group_user=data, member=m, month=month, kind="mb", quantity=rng.randint(5, 40))
                 )
         UserMember.objects.bulk_create(links)
         UsageRecord.objects.bulk_create(usage)
         if mas is not None:
-            UsageRecord.objects.create(
-                ec=ec, group_user=mas, month=month, kind="messages", quantity=rng.randint(5000, 20000)
-            )
+            UsageRecord.objects.create(ec=ec, group_user=mas, month=month, kind="sms", quantity=rng.randint(3000, 8000))
             OtherCharge.objects.create(
                 ec=ec, group_user=mas, month=month, item="I", amount=Decimal("500.00"), note="开通调测费"
             )
         services.add_payment_plan(user, ec, item="C", account=total, product_code="VPMN")
         services.add_payment_plan(user, ec, item="B", account=total, cap="20.00")
-        services.add_payment_plan(user, ec, item="A", account=sub, product_code="MOBDATA", cap="30.00")
+        services.add_payment_plan(user, ec, item="F", account=sub, product_code="YDBG", cap="18.00")
     if ecs:
         run_month(ecs, month)

@@ -7,6 +7,7 @@ in Chinese and English; nothing is written when one is raised.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +19,8 @@ from kejing.customers.models import Customer
 from kejing.customers.services import CustomerError
 
 from .engine import numbering
+from .engine.billing import Package, packages_from_policy
+from .engine.from_catalog import ItemMap, packages_from_catalog
 from .models import GroupAccount, GroupUser, Member, OutsideNumber, PaymentPlan, UserMember, Vsub
 from .selectors import visible_ecs
 
@@ -144,8 +147,81 @@ def update_account(user, account: GroupAccount, data: dict[str, Any]) -> GroupAc
 # --- group users ------------------------------------------------------------------------------------------
 
 
-def _packages() -> dict[str, dict]:
-    return policy().get("packages", {})
+@dataclass(frozen=True)
+class PriceEntry:
+    """One package a group user may be on: from the catalog (``source`` "catalog"), from ``groupbiz.toml``
+    ("local": V-nets, whose prices the manual does not give) or a worked example ("example": billable for group
+    users already on it, not offered for new ones). ``package`` is None when it cannot be billed (``reason``)."""
+
+    code: str
+    name: str
+    product_code: str
+    product_name: str
+    source: str
+    package: Package | None
+    reason: str = ""
+
+    @property
+    def billable(self) -> bool:
+        return self.package is not None
+
+    @property
+    def offered(self) -> bool:
+        return self.source != "example"
+
+
+@dataclass
+class PriceList:
+    entries: dict[str, PriceEntry]
+
+    def packages(self) -> dict[str, Package]:
+        """What the bill run prices with, by package code."""
+        return {c: e.package for c, e in self.entries.items() if e.package is not None}
+
+    def offered(self) -> list[PriceEntry]:
+        """What the open-product page and API offer: catalog products first (catalog order), then the V-nets."""
+        return [e for e in self.entries.values() if e.offered]
+
+
+def price_list() -> PriceList:
+    """The one price list of the bill run: every catalog package by its code (translated by
+    ``engine/from_catalog.py``; those it cannot bill carry the reason), plus the packages of ``groupbiz.toml``
+    whose codes the catalog does not hold. The catalog is read from its rows, as quotes are, so an administrator's
+    tariff edit reaches quotes and bills alike."""
+    from kejing.catalog import selectors as catalog_selectors
+
+    pol = policy()
+    products = list(catalog_selectors.products())
+    catalog = catalog_selectors.engine_catalog(products)
+    billable, refused = packages_from_catalog(catalog, ItemMap.from_policy(pol))
+    why = {u.code: u.reason for u in refused}
+    entries: dict[str, PriceEntry] = {}
+    for product in catalog.products.values():
+        for pkg in product.packages:
+            engine_pkg = billable.get(pkg.code)
+            entries[pkg.code] = PriceEntry(
+                pkg.code,
+                engine_pkg.name if engine_pkg else pkg.name,
+                product.code,
+                product.name,
+                "catalog",
+                engine_pkg,
+                why.get(pkg.code, ""),
+            )
+    local = pol.get("packages", {})
+    for code, pkg in packages_from_policy(pol).items():
+        if code in entries:
+            continue  # the catalog is the one source of a package it holds
+        raw = local[code]
+        entries[code] = PriceEntry(
+            code,
+            pkg.name,
+            pkg.product_code,
+            str(raw.get("product_name", pkg.product_code)),
+            "local" if raw.get("offer", True) else "example",
+            pkg,
+        )
+    return PriceList(entries)
 
 
 @transaction.atomic
@@ -159,21 +235,28 @@ def open_group_user(
     new_account: dict[str, Any] | None = None,
     bundle_code: str = "",
 ) -> GroupUser:
-    """Open a product for an EC. The account is picked (``account``) or opened with it (``new_account``); in a
-    bundle (VSUB) the group user takes the VSUB's account, opening the VSUB on first use."""
+    """Open a product for an EC. The package must be on the price list (:func:`price_list`) and billable; the
+    product code may be left empty (the package names it). The account is picked (``account``) or opened with it
+    (``new_account``); in a bundle (VSUB) the group user takes the VSUB's account, opening the VSUB on first use."""
     check_ec(user, ec)
     product_code, package_code, bundle_code = product_code.strip(), package_code.strip(), bundle_code.strip()
     errors: dict[str, str] = {}
-    if not product_code:
-        errors["product_code"] = "请填写产品编码 / product code required"
+    known = price_list().entries.get(package_code) if package_code else None
     if not package_code:
         errors["package_code"] = "请填写套餐编码 / package code required"
-    known = _packages().get(package_code)
-    if known and known.get("product_code") not in (None, product_code):
+    elif known is None:
+        errors["package_code"] = f"没有套餐 {package_code} / unknown package {package_code}"
+    elif not known.billable:
+        errors["package_code"] = f"套餐 {package_code} 无法出账 / cannot be billed: {known.reason}"
+    elif product_code and known.product_code != product_code:
         errors["package_code"] = (
-            f"套餐 {package_code} 属于产品 {known['product_code']} / package {package_code} belongs to "
-            f"product {known['product_code']}"
+            f"套餐 {package_code} 属于产品 {known.product_code} / package {package_code} belongs to "
+            f"product {known.product_code}"
         )
+    if known is not None and not product_code:
+        product_code = known.product_code  # the package names its product
+    if not product_code and "package_code" not in errors:
+        errors["product_code"] = "请填写产品编码 / product code required"
     if errors:
         raise GroupError(errors)
     vsub = None

@@ -75,12 +75,22 @@ def ec_detail(request, pk: int):
             "totals": [a for a in accounts if a.kind == GroupAccount.Kind.TOTAL],
             "n_members": Member.objects.filter(ec=ec).count(),
             "plans": plans,
-            "packages": sorted((c, p["product_code"], p["name"]) for c, p in pol.get("packages", {}).items()),
+            "products": _offered_products(),
             "items": _items(),
             "invoice_types": pol["accounts"]["invoice_types"],
             "payment_types": pol["accounts"]["payment_types"],
         },
     )
+
+
+def _offered_products() -> list[dict]:
+    """The open-product choices grouped by product: the catalog's products with their packages (those the bill
+    run cannot price are listed with the reason and cannot be picked), then the V-nets of ``groupbiz.toml``."""
+    out: dict[str, dict] = {}
+    for e in services.price_list().offered():
+        group = out.setdefault(e.product_code, {"code": e.product_code, "name": e.product_name, "packages": []})
+        group["packages"].append(e)
+    return list(out.values())
 
 
 def _account_data(post) -> dict:

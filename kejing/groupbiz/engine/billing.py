@@ -70,27 +70,51 @@ def round_rate(units: np.ndarray | int, rate_e4: int) -> np.ndarray | int:
 
 @dataclass(frozen=True)
 class Fixed:
+    """A fixed fee. ``period`` "year": charged whole in the month it falls due — the group user's opening month
+    and every twelfth month after it — and not at all in the other months."""
+
     item: str
     amount_fen: int
     basis: str  # "group_user" | "member"
+    period: str = "month"  # "month" | "year"
 
 
 @dataclass(frozen=True)
 class Rate:
+    """Usage of one kind: ``included`` units free per pool, the rest at ``rate_e4``. ``max_units`` (>= 0) is a
+    ceiling on the billable units per pool (usage above it is free); ``rate_e4`` -1 means the source gives no
+    price beyond the included units: such usage is not billed and is counted as ``unpriced_usage``."""
+
     kind: str
     included: int
     rate_e4: int
     item: str
     pool: str  # "member" | "group_user"
+    max_units: int = -1
 
 
 @dataclass(frozen=True)
 class Package:
+    """A package of the price table. ``member_cap_fen`` (>= 0) is the most a member pays per month for the
+    package (its per-member fixed fees plus its per-member usage): usage lines are cut back to fit."""
+
     code: str
     product_code: str
     name: str
     fixed: tuple[Fixed, ...] = ()
     usage: tuple[Rate, ...] = ()
+    member_cap_fen: int = -1
+
+
+def month_index(month: str) -> int:
+    """``"2026-03"`` → 2026 × 12 + 2: months as consecutive integers, so "every twelfth month" is arithmetic."""
+    try:
+        year, mon = (int(v) for v in str(month).split("-")[:2])
+    except ValueError as exc:
+        raise BillError(f"月份 {month} 格式应为 YYYY-MM / month {month} must be YYYY-MM") from exc
+    if not 1 <= mon <= 12:
+        raise BillError(f"月份 {month} 格式应为 YYYY-MM / month {month} must be YYYY-MM")
+    return year * 12 + mon - 1
 
 
 def packages_from_policy(data: dict[str, Any]) -> dict[str, Package]:
@@ -99,9 +123,13 @@ def packages_from_policy(data: dict[str, Any]) -> dict[str, Package]:
     for code, p in data.get("packages", {}).items():
         fixed = []
         for f in p.get("fixed", []):
-            if f["item"] not in ITEMS or f.get("basis", "group_user") not in ("group_user", "member"):
+            if (
+                f["item"] not in ITEMS
+                or f.get("basis", "group_user") not in ("group_user", "member")
+                or f.get("period", "month") not in ("month", "year")
+            ):
                 raise BillError(f"套餐 {code} 固定费配置错误 / package {code}: bad fixed charge {f}")
-            fixed.append(Fixed(f["item"], to_fen(f["amount"]), f.get("basis", "group_user")))
+            fixed.append(Fixed(f["item"], to_fen(f["amount"]), f.get("basis", "group_user"), f.get("period", "month")))
         usage = []
         for u in p.get("usage", []):
             if u.get("item", "B") not in ITEMS or u.get("pool", "member") not in ("group_user", "member"):
@@ -113,9 +141,18 @@ def packages_from_policy(data: dict[str, Any]) -> dict[str, Package]:
                     to_rate(u["rate"]),
                     u.get("item", "B"),
                     u.get("pool", "member"),
+                    int(u.get("max_units", -1)),
                 )
             )
-        out[code] = Package(code, p.get("product_code", code), p.get("name", code), tuple(fixed), tuple(usage))
+        cap = p.get("member_cap")
+        out[code] = Package(
+            code,
+            p.get("product_code", code),
+            p.get("name", code),
+            tuple(fixed),
+            tuple(usage),
+            -1 if cap in (None, "") else to_fen(cap),
+        )
     return out
 
 
@@ -127,7 +164,8 @@ def _arr(values: Any, dtype=I64) -> np.ndarray:
 class BillInputs:
     """Everything one month's run needs, as parallel arrays (ids are integers chosen by the caller).
 
-    * group users: ``gu_id``, ``gu_ec``, ``gu_package`` (index into ``package_codes``), ``gu_account``;
+    * group users: ``gu_id``, ``gu_ec``, ``gu_package`` (index into ``package_codes``), ``gu_account``,
+      ``gu_start`` (opening month as :func:`month_index`, -1 unknown; needed only for yearly fees);
     * members (customer level): ``member_id``, ``member_ec``;
     * user-level membership: ``ms_member``, ``ms_gu``;
     * usage: ``usage_member`` (-1 for the group user's own usage), ``usage_gu``, ``usage_kind`` (index into
@@ -167,16 +205,19 @@ class BillInputs:
     plan_item: np.ndarray = field(default_factory=lambda: _arr([]))
     plan_account: np.ndarray = field(default_factory=lambda: _arr([]))
     plan_cap_fen: np.ndarray = field(default_factory=lambda: _arr([]))
+    gu_start: np.ndarray = field(default_factory=lambda: _arr([]))
 
     ARRAYS = (
-        "gu_id gu_ec gu_package gu_account member_id member_ec ms_member ms_gu usage_member usage_gu usage_kind "
-        "usage_qty charge_ec charge_gu charge_member charge_item charge_fen plan_id plan_ec plan_member "
+        "gu_id gu_ec gu_package gu_account gu_start member_id member_ec ms_member ms_gu usage_member usage_gu "
+        "usage_kind usage_qty charge_ec charge_gu charge_member charge_item charge_fen plan_id plan_ec plan_member "
         "plan_product plan_item plan_account plan_cap_fen"
     ).split()
 
     def __post_init__(self) -> None:
         for name in self.ARRAYS:
             setattr(self, name, _arr(getattr(self, name)))
+        if len(self.gu_start) == 0 and len(self.gu_id):
+            self.gu_start = np.full(len(self.gu_id), -1, dtype=I64)
 
     @property
     def product_codes(self) -> list[str]:
@@ -207,7 +248,8 @@ def build_inputs(
     charges: Sequence[dict] = (),
     plans: Sequence[dict] = (),
 ) -> BillInputs:
-    """Inputs from plain records (tests, the web app): group users ``{id, ec, package, account}``, members
+    """Inputs from plain records (tests, the web app): group users ``{id, ec, package, account[, start]}``
+    (``start`` = opening month "YYYY-MM", used for yearly fees), members
     ``{id, ec}``, memberships ``{member, gu}``, usage ``{member|None, gu, kind, qty}``, charges
     ``{ec, gu, member|None, item, amount}``, plans ``{id, ec, member|None, product|None, item, account, cap|None}``."""
     codes = sorted(packages)
@@ -238,6 +280,7 @@ def build_inputs(
         gu_ec=col(group_users, "ec"),
         gu_package=col(group_users, "package", pidx.__getitem__),
         gu_account=col(group_users, "account"),
+        gu_start=_arr([month_index(g["start"]) if g.get("start") else -1 for g in group_users]),
         member_id=col(members, "id"),
         member_ec=col(members, "ec"),
         ms_member=col(memberships, "member"),
@@ -278,6 +321,7 @@ class BillResult:
     chunks: int
     chunks_computed: int
     chunks_loaded: int
+    unpriced_usage: int = 0  # usage lines above the included units of a kind the package gives no price for
 
     def account_totals(self) -> dict[tuple[int, str], int]:
         """{(account, item letter): fen}."""
@@ -357,6 +401,8 @@ def _ids_or_minus(ids: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Ids at positions ``pos``; -1 where the position is -1."""
     if len(pos) == 0:
         return pos.astype(I64)
+    if len(ids) == 0:
+        return np.full(len(pos), -1, dtype=I64)
     return np.where(pos >= 0, ids[np.clip(pos, 0, None)], -1).astype(I64)
 
 
@@ -417,6 +463,32 @@ class _Prepared:
         if ((x.plan_member >= 0) & (self.plan_mpos < 0)).any():
             raise BillError("付费计划引用了不存在的成员 / a payment plan names an unknown member")
         self._plan_tables()
+        self._periods()
+
+    def _periods(self) -> None:
+        """Which group users' yearly fees fall due this month; checks that every package's cap fits its fees."""
+        x = self.x
+        yearly = [i for i, c in enumerate(x.package_codes) if any(f.period == "year" for f in x.packages[c].fixed)]
+        month = month_index(x.month)
+        start = x.gu_start
+        self.gu_due = (start >= 0) & (start <= month) & ((month - start) % 12 == 0)
+        if yearly:
+            bad = np.isin(x.gu_package, yearly) & (start < 0)
+            if bad.any():
+                g = int(x.gu_id[np.flatnonzero(bad)[0]])
+                raise BillError(
+                    f"集团用户 {g} 的套餐有年费,须给出开通月份 / group user {g}: a yearly fee needs the opening month"
+                )
+        for code in x.package_codes:
+            pkg = x.packages[code]
+            if pkg.member_cap_fen < 0:
+                continue
+            fixed = [f for f in pkg.fixed if f.basis == "member"]
+            if any(f.period == "year" for f in fixed) or sum(f.amount_fen for f in fixed) > pkg.member_cap_fen:
+                raise BillError(
+                    f"套餐 {code} 的封顶低于其按成员的固定费或含年费 / package {code}: the cap is below its "
+                    "per-member fixed fees, or they include a yearly fee"
+                )
 
     def _plan_tables(self) -> None:
         """Four lookup tables, most specific first: (member, product, item), (member, item), (EC, product, item),
@@ -453,6 +525,41 @@ class _Prepared:
         return plan
 
 
+def _overage(q: np.ndarray, r: Rate) -> tuple[np.ndarray, np.ndarray, int]:
+    """Units over the included amount (after the ceiling ``max_units``), their amount in fen, and how many lines
+    have usage over the included amount but no price (``rate_e4`` -1: not billed)."""
+    billable = q if r.max_units < 0 else np.minimum(q, r.max_units)
+    over = np.maximum(billable - r.included, 0)
+    if r.rate_e4 < 0:
+        return over, np.zeros(len(q), dtype=I64), int((over > 0).sum())
+    return over, round_rate(over, r.rate_e4), 0
+
+
+def _apply_member_cap(pkg: Package, parts: list[dict[str, np.ndarray]]) -> None:
+    """Cut a member's usage lines of ``pkg`` so that they and the per-member fixed fees stay within the cap.
+    Lines are used up in the package's rate order, so the cut never depends on input order."""
+    headroom = pkg.member_cap_fen - sum(f.amount_fen for f in pkg.fixed if f.basis == "member")
+    cols = _concat(parts, ("mpos", "gupos", "order", "amount"))
+    if not len(cols["amount"]):
+        return
+    order = np.lexsort((cols["order"], cols["gupos"], cols["mpos"]))
+    amt = cols["amount"][order]
+    key_m, key_g = cols["mpos"][order], cols["gupos"][order]
+    start = np.ones(len(amt), dtype=bool)
+    start[1:] = (key_m[1:] != key_m[:-1]) | (key_g[1:] != key_g[:-1])
+    cums = np.cumsum(amt)
+    base = np.maximum.accumulate(np.where(start, cums - amt, 0))
+    before = cums - amt - base  # charged earlier for the same (member, group user)
+    allowed = np.clip(headroom - before, 0, amt)
+    capped = np.empty_like(amt)
+    capped[order] = allowed
+    at = 0
+    for part in parts:
+        n = len(part["amount"])
+        part["amount"] = capped[at : at + n]
+        at += n
+
+
 def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndarray]]:
     """Bill the ECs with positions in [ec_lo, ec_hi)."""
     x = pr.x
@@ -472,6 +579,8 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
         for f in pkg.fixed:
             if f.basis == "group_user":
                 gp = gsel[g_pkg == pi]
+                if f.period == "year":
+                    gp = gp[pr.gu_due[gp]]
                 n = len(gp)
                 acc_parts.append(
                     {
@@ -488,6 +597,8 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
                 )
             else:
                 ms = ms_sel[m_pkg == pi]
+                if f.period == "year":
+                    ms = ms[pr.gu_due[pr.ms_gupos[ms]]]
                 n = len(ms)
                 mem_parts.append(
                     {
@@ -504,21 +615,28 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
     # usage: one line per (member, group user, kind) or per (group user, kind) for pooled quotas
     usel = np.flatnonzero(pr.u_ok & in_ec(pr.u_ecpos))
     rejected = int((~pr.u_ok & in_ec(pr.u_ecpos)).sum()) + int((pr.u_gupos < 0).sum() if ec_lo == 0 else 0)
+    unpriced = 0
     if len(usel):
         u_pkg = x.gu_package[pr.u_gupos[usel]]
+        covered = np.zeros(len(usel), dtype=bool)  # usage rows a rate of their package applies to
         for pi, code in enumerate(x.package_codes):
-            for r in x.packages[code].usage:
+            pkg = x.packages[code]
+            pkg_mem: list[dict[str, np.ndarray]] = []
+            for ri, r in enumerate(pkg.usage):
                 if r.kind not in x.kinds:
                     continue
                 ki = x.kinds.index(r.kind)
-                rows = usel[(u_pkg == pi) & (x.usage_kind[usel] == ki)]
+                hit = (u_pkg == pi) & (x.usage_kind[usel] == ki)
+                covered |= hit
+                rows = usel[hit]
                 if not len(rows):
                     continue
                 gupos = pr.u_gupos[rows]
                 qty = x.usage_qty[rows]
                 if r.pool == "group_user":
                     (g,), (q,) = _group_sum([gupos], [qty])
-                    over = np.maximum(q - r.included, 0)
+                    over, amount, n_unpriced = _overage(q, r)
+                    unpriced += n_unpriced
                     n = len(g)
                     acc_parts.append(
                         {
@@ -529,7 +647,7 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
                             "source": np.full(n, SRC_USAGE, I64),
                             "kind": np.full(n, ki, I64),
                             "qty": q,
-                            "amount": round_rate(over, r.rate_e4),
+                            "amount": amount,
                             "members": members_of_gu[g],
                         }
                     )
@@ -539,9 +657,10 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
                     keep = mm >= 0  # group-level records of a per-member package: nobody to bill, counted below
                     rejected += int((~keep).sum())
                     mm, g, q = mm[keep], g[keep], q[keep]
-                    over = np.maximum(q - r.included, 0)
+                    over, amount, n_unpriced = _overage(q, r)
+                    unpriced += n_unpriced
                     n = len(g)
-                    mem_parts.append(
+                    pkg_mem.append(
                         {
                             "mpos": mm,
                             "gupos": g,
@@ -549,9 +668,14 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
                             "source": np.full(n, SRC_USAGE, I64),
                             "kind": np.full(n, ki, I64),
                             "qty": q,
-                            "amount": round_rate(over, r.rate_e4),
+                            "amount": amount,
+                            "order": np.full(n, ri, I64),
                         }
                     )
+            if pkg.member_cap_fen >= 0 and pkg_mem:
+                _apply_member_cap(pkg, pkg_mem)
+            mem_parts.extend({k: v for k, v in part.items() if k != "order"} for part in pkg_mem)
+        unpriced += int((~covered).sum())
 
     # one-time and other charges
     csel = np.flatnonzero(in_ec(pr.c_ecpos))
@@ -635,7 +759,6 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
         capped = cap[order]
         mv = np.where(capped < 0, amt, np.clip(capped - before, 0, amt))
         moved[r] = mv
-    plan_safe = np.clip(plan, 0, None)
     members = {
         "ec": x.member_ec[mpos],
         "member": x.member_id[mpos],
@@ -643,8 +766,8 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
         "item": item,
         "charged": amount,
         "moved": moved,
-        "account": np.where(has, x.plan_account[plan_safe], -1) if len(plan) else plan,
-        "plan": np.where(has, x.plan_id[plan_safe], -1) if len(plan) else plan,
+        "account": _ids_or_minus(x.plan_account, np.where(has, plan, -1)),  # no plans at all: -1
+        "plan": _ids_or_minus(x.plan_id, np.where(has, plan, -1)),
     }
     # fees moved to group accounts, summed per (account, item, group user)
     mv = moved > 0
@@ -672,7 +795,7 @@ def _chunk(pr: _Prepared, ec_lo: int, ec_hi: int) -> dict[str, dict[str, np.ndar
         "accounts": accounts,
         "members": members,
         "member_detail": detail,
-        "stats": {"rejected": np.array([rejected], dtype=I64)},
+        "stats": {"rejected": np.array([rejected], dtype=I64), "unpriced": np.array([unpriced], dtype=I64)},
     }
 
 
@@ -745,6 +868,7 @@ def run_bill(
         members=_concat([p["members"] for p in parts], MEMBER_COLS),
         member_detail=_concat([p["member_detail"] for p in parts], MEMBER_DETAIL_COLS),
         rejected_usage=int(sum(int(p["stats"]["rejected"][0]) for p in parts)),
+        unpriced_usage=int(sum(int(p["stats"]["unpriced"][0]) for p in parts if "unpriced" in p["stats"])),
         chunks=n_chunks,
         chunks_computed=computed,
         chunks_loaded=loaded,
