@@ -6,7 +6,7 @@ the tests use it as a second, independent reading of the same rules (both must a
 
 from __future__ import annotations
 
-from .billing import ITEMS, BillInputs, round_rate
+from .billing import ITEMS, BillInputs, month_index, round_rate
 
 
 def baseline_bill(x: BillInputs) -> dict[str, dict]:
@@ -26,13 +26,19 @@ def baseline_bill(x: BillInputs) -> dict[str, dict]:
     def add(d, key, fen):
         d[key] = d.get(key, 0) + fen
 
-    for _ec, code, account in gu.values():
+    month = month_index(x.month)
+    start = {int(g): int(s) for g, s in zip(x.gu_id, x.gu_start, strict=True)}
+
+    def due(f, g):  # a yearly fee: the opening month and every twelfth month after it
+        return f.period != "year" or (0 <= start[g] <= month and (month - start[g]) % 12 == 0)
+
+    for g, (_ec, code, account) in gu.items():
         for f in x.packages[code].fixed:
-            if f.basis == "group_user":
+            if f.basis == "group_user" and due(f, g):
                 add(accounts, (account, f.item), f.amount_fen)
     for m, g in membership:
         for f in x.packages[gu[g][1]].fixed:
-            if f.basis == "member":
+            if f.basis == "member" and due(f, g):
                 add(fees, (m, g, f.item), f.amount_fen)
 
     member_qty: dict[tuple[int, int, str], int] = {}
@@ -50,12 +56,28 @@ def baseline_bill(x: BillInputs) -> dict[str, dict]:
                 group_qty[(g, kind)] = group_qty.get((g, kind), 0) + int(x.usage_qty[i])
             elif m >= 0:
                 member_qty[(m, g, kind)] = member_qty.get((m, g, kind), 0) + int(x.usage_qty[i])
+
+    def charge(r, q):
+        over = max((q if r.max_units < 0 else min(q, r.max_units)) - r.included, 0)
+        return 0 if r.rate_e4 < 0 else round_rate(over, r.rate_e4)
+
     for (g, kind), q in group_qty.items():
         r = next(r for r in x.packages[gu[g][1]].usage if r.kind == kind)
-        add(accounts, (gu[g][2], r.item), round_rate(max(q - r.included, 0), r.rate_e4))
-    for (m, g, kind), q in member_qty.items():
-        r = next(r for r in x.packages[gu[g][1]].usage if r.kind == kind)
-        add(fees, (m, g, r.item), round_rate(max(q - r.included, 0), r.rate_e4))
+        add(accounts, (gu[g][2], r.item), charge(r, q))
+    room: dict[tuple[int, int], int] = {}  # what a member may still be charged under a capped package
+    for m, g in sorted(membership):
+        pkg = x.packages[gu[g][1]]
+        if pkg.member_cap_fen >= 0:
+            room[(m, g)] = pkg.member_cap_fen - sum(f.amount_fen for f in pkg.fixed if f.basis == "member")
+    for m, g in sorted({(m, g) for m, g, _k in member_qty}):
+        for r in x.packages[gu[g][1]].usage:  # in the package's rate order, as the cap uses them up
+            if (m, g, r.kind) not in member_qty:
+                continue
+            fen = charge(r, member_qty[(m, g, r.kind)])
+            if (m, g) in room:
+                fen = max(0, min(fen, room[(m, g)]))
+                room[(m, g)] -= fen
+            add(fees, (m, g, r.item), fen)
 
     for i in range(len(x.charge_fen)):
         m, g, item = int(x.charge_member[i]), int(x.charge_gu[i]), ITEMS[int(x.charge_item[i])]

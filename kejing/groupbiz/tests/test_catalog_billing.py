@@ -18,6 +18,7 @@ import pytest
 
 from kejing.catalog.engine import load_catalog, quote
 from kejing.core.policy import load_policy
+from kejing.groupbiz.engine.baseline import baseline_bill
 from kejing.groupbiz.engine.billing import BillError, build_inputs, run_bill
 from kejing.groupbiz.engine.from_catalog import ItemMap, NotBillable, package_from_catalog, packages_from_catalog
 
@@ -136,6 +137,15 @@ def test_hand_worked_catalog_month():
     assert res.totals() == {"charged": 105917, "group": 59672, "members": 46245}
     # the 10 messages of 企业名片 have no price in the manual: not billed, reported
     assert res.unpriced_usage == 1 and res.rejected_usage == 0
+
+
+@pytest.mark.parametrize("month", ["2026-03", "2026-04"])
+def test_the_per_record_baseline_agrees(month):
+    """The straightforward per-record reading (engine/baseline.py) gives the same accounts and members."""
+    x = _month(month)
+    res, base = run_bill(x), baseline_bill(x)
+    assert {k: v for k, v in res.account_totals().items() if v} == base["accounts"]
+    assert {k: v for k, v in res.member_remainders().items() if v} == base["members"]
 
 
 def test_yearly_fee_only_in_the_month_it_falls_due():
