@@ -126,7 +126,12 @@ def cmd_bench_forecast(args: argparse.Namespace) -> int:
     from .engine.bench import bench_forecast
 
     out = bench_forecast(
-        args.series, horizon=args.horizon, n_jobs=args.n_jobs, ets_series=args.ets_series, dask=args.dask
+        args.series,
+        horizon=args.horizon,
+        n_jobs=args.n_jobs,
+        ets_series=args.ets_series,
+        dask=args.dask,
+        repeats=args.repeats,
     )
     print(json.dumps(out, ensure_ascii=False) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
@@ -255,6 +260,7 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--n-jobs", type=int, default=2, help="processes for both methods (default 2)")
     c.add_argument("--ets-series", type=int, default=200, help="series timed for AutoETS (it is slow)")
     c.add_argument("--dask", action="store_true", help="also time a Dask LocalCluster with 1 and 2 workers")
+    c.add_argument("--repeats", type=int, default=2, help="timed runs of each; the fastest counts")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_forecast)
     c = bench.add_parser("allocate", help="allocation time vs a plain-Python baseline on the same lines")

@@ -73,6 +73,9 @@ def test_benches_small(capsys):
     assert main(["bench", "allocate", "--lines", "3000", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["identical"] is True and out["placed"] == out["supply"]
-    assert main(["bench", "forecast", "--series", "40", "--ets-series", "3", "--n-jobs", "1", "--json"]) == 0
+    assert (
+        main(["bench", "forecast", "--series", "40", "--ets-series", "3", "--n-jobs", "1", "--repeats", "1", "--json"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert {"series", "seconds", "series_per_second", "auto_ets_series_per_second"} <= set(out)

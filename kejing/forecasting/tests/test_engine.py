@@ -135,3 +135,30 @@ def test_backtest_skips_series_too_short_for_a_fold():
     out = backtest(df, horizon=3, folds=2, methods=("seasonal_naive",))
     # long: 2 folds; tiny (2 months) cannot leave a training month for either fold
     assert out["windows"] == 2
+
+
+def test_recent_years_weigh_more_in_the_seasonal_index():
+    from kejing.forecasting.engine.models import Settings, seasonal_index
+
+    # Level 100 with a June peak of +10 and a December trough of -10 every year: each centred 2x12 moving
+    # average is (1,200 + 0) / 12 = 100 (the half-weighted ends are the same calendar month, +-0 in total), so
+    # the June ratio is 110 / 100 = 1.1 in every year and the twelve ratios average to (1.1 + 0.9 + 10) / 12 = 1.
+    start = 2019 * 12  # January 2019
+    y = np.full(60, 100.0)
+    y[5::12] += 10.0
+    y[11::12] -= 10.0
+    exact = {"season_shrink": 1.0, "spring_festival": False}
+    plain, multiplicative, _ = seasonal_index(y, start, 0, Settings(season_decay=1.0, **exact))
+    decayed, _, _ = seasonal_index(y, start, 0, Settings(season_decay=0.5, **exact))
+    assert multiplicative
+    # Equal ratios every year: any weighting of them gives 1.1.
+    assert plain[5] == pytest.approx(1.1) and decayed[5] == pytest.approx(1.1)
+    # The peak grows to +30 in June 2023 (the last June inside the moving average, months 6..53), the trough of
+    # December 2023 deepens as much: the recent June then weighs 1 against 0.5, 0.25, 0.125 for the years
+    # before, so the decayed June index moves toward the new peak more than the plain average does.
+    y[5 + 48] += 20.0
+    y[11 + 48] -= 20.0
+    plain, _, _ = seasonal_index(y, start, 0, Settings(season_decay=1.0, **exact))
+    decayed, _, _ = seasonal_index(y, start, 0, Settings(season_decay=0.5, **exact))
+    assert decayed[5] > plain[5] + 0.02
+    assert plain[5] > 1.1
