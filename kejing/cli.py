@@ -173,15 +173,23 @@ def _print_report(report, as_json: bool) -> None:
         print(f"{len(report.errors)} 处错误,未写入任何数据 / {len(report.errors)} errors, nothing written")
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    _django()
+def read_input_table(path: str):
+    """The table in ``path`` for an import command, or ``None`` after printing why it cannot be read."""
     from kejing.core.tabular import TableError, read_table
-    from kejing.customers.importer import import_customers
 
     try:
-        table = read_table(args.file)
+        return read_table(path)
     except (TableError, OSError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _django()
+    from kejing.customers.importer import import_customers
+
+    table = read_input_table(args.file)
+    if table is None:
         return 2
     report = import_customers(table, dry_run=args.dry_run)
     _print_report(report, args.json)

@@ -188,14 +188,12 @@ def cmd_import_ledger(args: argparse.Namespace) -> int:
     _django()
     from django.contrib.auth import get_user_model
 
-    from kejing.core.tabular import TableError, read_table
+    from kejing.cli import read_input_table
 
     from . import services
 
-    try:
-        table = read_table(args.file)
-    except (TableError, OSError) as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
+    table = read_input_table(args.file)
+    if table is None:
         return 2
     actor = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
     report = services.import_ledger(actor, table, dry_run=args.dry_run)

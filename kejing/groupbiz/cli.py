@@ -96,7 +96,6 @@ def cmd_import_members(args: argparse.Namespace) -> int:
     from kejing.cli import _django
 
     _django()
-    from kejing.core.tabular import TableError, read_table
     from kejing.customers.models import Customer
 
     from .importer import import_members
@@ -106,10 +105,10 @@ def cmd_import_members(args: argparse.Namespace) -> int:
     if ec is None:
         print(f"错误 / error: 没有集团客户 {args.ec} / no EC {args.ec}", file=sys.stderr)
         return 2
-    try:
-        table = read_table(args.file)
-    except (TableError, OSError) as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
+    from kejing.cli import read_input_table
+
+    table = read_input_table(args.file)
+    if table is None:
         return 2
     started = time.perf_counter()
     report = import_members(ec, table, dry_run=args.dry_run)
