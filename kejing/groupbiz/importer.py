@@ -71,6 +71,7 @@ def import_members(
     rules = numbering_rules()
     users = {g.code: g for g in GroupUser.objects.filter(ec=ec, status=GroupUser.Status.ACTIVE)}
     parsed: list[tuple[int, str, str, GroupUser | None, str]] = []
+    flagged: list[tuple[int, str]] = []  # rows with a good number but another error: still checked against other ECs
     first_row: dict[str, int] = {}
     short_seen: dict[tuple[int, str], int] = {}
     for n, (rowno, raw) in enumerate(table.rows):
@@ -90,6 +91,7 @@ def import_members(
             bad = True
         else:
             first_row[number] = rowno
+        number_ok = not bad
         gu = None
         code = vals.get("group_user", "")
         short = vals.get("short_number", "")
@@ -128,10 +130,12 @@ def import_members(
             bad = True
         if not bad:
             parsed.append((rowno, number, vals.get("name", ""), gu, short))
+        elif number_ok:
+            flagged.append((rowno, number))
         if progress and n % 20000 == 0:
             progress(n, len(table.rows) * 2)
     # set-based checks against the database
-    numbers = [p[1] for p in parsed]
+    numbers = [p[1] for p in parsed] + [f[1] for f in flagged]
     owner: dict[str, tuple[int, int, str]] = {}  # msisdn -> (member id, ec id, ec name)
     for part in _chunks(numbers):
         for mid, msisdn, ec_id, ec_name in Member.objects.filter(msisdn__in=part).values_list(
@@ -158,6 +162,12 @@ def import_members(
     )
     if progress:
         progress(len(table.rows), len(table.rows) * 2)
+    for rowno, number in flagged:  # list every problem of a bad row, including membership of another EC
+        own = owner.get(number)
+        if own and own[1] != ec.pk:
+            rep.errors.append(
+                RowError(rowno, "手机号码", f"号码已是集团“{own[2]}”的成员 / member of another EC: {own[2]}")
+            )
     good = []
     for rowno, number, name, gu, short in parsed:
         own = owner.get(number)

@@ -24,6 +24,7 @@ def table(rows, encoding="utf-8", name="m.csv"):
 
 def test_every_bad_row_is_reported_and_nothing_written(tel):
     services.add_member(tel.org.cm1.user, tel.e1, "13900000101", "", tel.vnet, "61101")
+    services.add_member(tel.org.cm2.user, tel.e2, "13900000003", "", tel.vnet2, "6103")
     rows = [
         ["手机号码", "姓名", "集团用户", "短号"],
         ["13900000201", "甲", tel.vnet.code, "61201"],  # row 2: fine
@@ -36,6 +37,7 @@ def test_every_bad_row_is_reported_and_nothing_written(tel):
         ["13900000208", "辛", tel.vnet.code, "61101"],  # row 9: short number taken by 13900000101
         ["13900000209", "壬", "U-NOPE", ""],  # row 10: unknown group user
         ["13900000210", "癸", tel.data.code, "61210"],  # row 11: short number outside a V-net
+        ["13900000003", "子", "U-NOPE", ""],  # row 12: unknown group user AND member of E2 (both listed)
     ]
     rep = import_members(tel.e1, table(rows), actor=tel.org.cm1.user, dry_run=False)
     got = {(e.row, e.field) for e in rep.errors}
@@ -49,9 +51,12 @@ def test_every_bad_row_is_reported_and_nothing_written(tel):
         (9, "短号"),
         (10, "集团用户"),
         (11, "短号"),
+        (12, "集团用户"),
+        (12, "手机号码"),
     }
     msg = {e.row: e.message for e in rep.errors}
     assert "member of another EC: 示范制造集团" in msg[6]
+    assert any(e.row == 12 and "member of another EC" in e.message for e in rep.errors)
     assert "row 2" in msg[5] and "13900000101" in msg[9]
     assert not Member.objects.filter(msisdn="13900000201").exists()  # the good row was not written either
 
