@@ -11,7 +11,7 @@ from kejing.core import audit
 from kejing.customers.models import Customer
 from kejing.customers.selectors import visible_customers
 from kejing.customers.services import CustomerError
-from kejing.org.models import Role
+from kejing.org.models import MANAGER_ROLES, Role
 from kejing.org.scoping import get_staff
 
 from .models import Task, Visit
@@ -20,9 +20,13 @@ MAX_PLAN_AHEAD_DAYS = 366
 
 
 def _cm_of(user, customer: Customer):
+    """The CM a visit belongs to. Visits are the work of CMs (and managers on joint visits), not of the
+    committee, trainers or the monopoly department, who only read customers."""
     if not visible_customers(user).filter(pk=customer.pk).exists():
         raise CustomerError("无权操作该客户 / this customer is outside your scope")
     staff = get_staff(user)
+    if staff is not None and staff.role not in (Role.CM, *MANAGER_ROLES):
+        raise CustomerError("拜访由客户经理或管理人员登记 / visits are recorded by CMs and managers")
     if staff is not None and staff.role == Role.CM:
         return staff
     if customer.cm_id is None:

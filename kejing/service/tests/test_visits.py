@@ -106,3 +106,15 @@ def test_type_review_page_sends_requests_and_finishes(org, login):
     assert reqs == [("C1", "business_format", "convenience")]  # c2 is not cm1's: ignored
     assert Task.objects.get(staff=org.cm1, kind="type_review").done_at is not None
     assert login(org.mm1).get("/customers/review/").status_code == 404
+
+
+def test_only_cms_and_managers_record_visits(org):
+    from conftest import make_staff
+
+    committee = make_staff("committee", org.company, "committee")
+    with pytest.raises(CustomerError, match="CMs and managers"):
+        services.log_visit_now(committee.user, org.c1, findings="x")
+    with pytest.raises(CustomerError, match="CMs and managers"):
+        services.log_visit_now(org.monopoly.user, org.c1, findings="x")
+    v = services.log_visit_now(org.mm1.user, org.c1, findings="联合拜访")  # a joint visit: the CM's visit
+    assert v.cm == org.cm1
