@@ -13,8 +13,9 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from kejing.core.models import Job
@@ -308,10 +309,68 @@ def supply(request, body: SupplyIn):
     return {"changed": services.set_supply(request.user, _round(body.month), rows)}
 
 
-@router.post("/balance", response={200: dict, 400: Message, 403: Message}, summary="Balance the round against supply")
+@router.post("/balance", response={202: dict, 400: Message, 403: Message}, summary="Start balancing (background job)")
 @_forbidden_as_403
 def balance(request, body: MonthIn):
-    return services.balance(request.user, _round(body.month))
+    from .tasks import run_balance
+
+    services._center_required(request.user)
+    rnd = _round(body.month)
+    if rnd.balanced_at is not None:
+        return Status(400, {"detail": "本轮已完成平衡 / this round has already been balanced"})
+    job = Job.objects.create(kind="forecast_balance", created_by=request.user, params={"round": rnd.pk})
+    run_balance.enqueue(job.pk)
+    job.refresh_from_db()
+    return Status(202, {"job": job.pk, "status": job.status})
+
+
+@router.post("/ledger/import", response={202: dict, 403: Message}, summary="Check or import a ledger file (job)")
+def ledger_import(request, file: File[UploadedFile], dry_run: bool = True):
+    """``dry_run=true`` only checks; ``POST ledger/import/{job_id}`` then imports the same stored file."""
+    if not services.is_manager(request.user):
+        raise HttpError(403, "只有管理人员可以导入动销台帐 / only managers import the sales ledger")
+    from .views import start_ledger_import
+
+    job = start_ledger_import(request.user, file, dry_run=dry_run)
+    job.refresh_from_db()
+    return Status(202, {"job": job.pk, "status": job.status})
+
+
+@router.post(
+    "/ledger/import/{job_id}", response={202: dict, 400: Message, 403: Message}, summary="Import a checked file"
+)
+def ledger_import_now(request, job_id: int):
+    if not services.is_manager(request.user):
+        raise HttpError(403, "只有管理人员可以导入动销台帐 / only managers import the sales ledger")
+    from .tasks import run_ledger_import
+
+    prev = get_object_or_404(Job, pk=job_id, created_by=request.user, kind="import_ledger")
+    if not (prev.status == Job.Status.DONE and prev.result.get("ok") and prev.params.get("dry_run")):
+        return Status(400, {"detail": "只能导入校验通过的试运行 / only a clean dry run can be imported"})
+    job = Job.objects.create(kind="import_ledger", created_by=request.user, params={**prev.params, "dry_run": False})
+    run_ledger_import.enqueue(job.pk)
+    job.refresh_from_db()
+    return Status(202, {"job": job.pk, "status": job.status})
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    status: str
+    done: int
+    total: int
+    percent: int
+    message: str
+    result: dict[str, Any]
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@router.get("/jobs/{job_id}", response=JobOut, summary="Progress and result of a job I started")
+def job_status(request, job_id: int):
+    return get_object_or_404(
+        Job, pk=job_id, created_by=request.user, kind__in=["forecast_model", "forecast_balance", "import_ledger"]
+    )
 
 
 @router.post("/model-run", response={202: dict, 403: Message}, summary="Run the model forecast as a background job")
@@ -359,3 +418,61 @@ def weekly(request, limit: int = 50):
 def write_weekly(request, body: WeeklyIn):
     r = services.save_weekly(request.user, body.week or timezone.localdate(), body.summary, body.plan)
     return {"cm": r.cm.employee_no, "week": r.week, "summary": r.summary, "plan": r.plan}
+
+
+class ShopKeyOut(Schema):
+    id: int
+    name: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+class ShopKeyIn(Schema):
+    name: str = "pos"
+
+
+class IssuedKeyOut(ShopKeyOut):
+    key: str
+
+
+def _shop(request, customer_id: int):
+    return get_object_or_404(visible_customers(request.user).filter(industry="tobacco"), pk=customer_id)
+
+
+@router.get("/shops/{customer_id}/keys", response=list[ShopKeyOut], summary="A shop's POS keys (no raw keys)")
+def shop_keys(request, customer_id: int):
+    return list(ShopKey.objects.filter(customer=_shop(request, customer_id)).order_by("-created_at"))
+
+
+@router.post(
+    "/shops/{customer_id}/keys",
+    response={201: IssuedKeyOut, 400: Message, 403: Message},
+    summary="Issue a POS key; the raw key is in this response only",
+)
+@_forbidden_as_403
+def issue_shop_key(request, customer_id: int, body: ShopKeyIn):
+    key, raw = services.issue_shop_key(request.user, _shop(request, customer_id), body.name)
+    return Status(
+        201,
+        {
+            "id": key.pk,
+            "name": key.name,
+            "created_at": key.created_at,
+            "last_used_at": None,
+            "revoked": False,
+            "key": raw,
+        },
+    )
+
+
+@router.post(
+    "/shops/{customer_id}/keys/{key_id}/revoke",
+    response={200: ShopKeyOut, 403: Message},
+    summary="Revoke a POS key",
+)
+@_forbidden_as_403
+def revoke_shop_key(request, customer_id: int, key_id: int):
+    key = get_object_or_404(ShopKey.objects.select_related("customer"), pk=key_id, customer=_shop(request, customer_id))
+    services.revoke_shop_key(request.user, key)
+    return key

@@ -567,16 +567,23 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
     return len(parsed)
 
 
-@transaction.atomic
-def balance(user, rnd: Round) -> dict[str, int]:
+def balance(user, rnd: Round, progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """Allocate each supply row to the shops of its area, push the balanced quantities into the target month's
     ledger (``allocated``) and onto the CMs' feedback tasks (L2801, L2805). Specs without a supply row are not
-    constrained: their balanced quantity is the merged forecast."""
+    constrained: their balanced quantity is the merged forecast.
+
+    The engine runs before the write transaction so that a background job's progress stays visible meanwhile;
+    everything written happens in one transaction (a failure leaves the round as it was)."""
     _center_required(user)
     if rnd.balanced_at is not None:
         raise ForecastError("本轮已完成平衡 / this round has already been balanced")
     import pandas as pd
 
+    def step(done: int, message: str) -> None:
+        if progress:
+            progress(done, 3, message)
+
+    step(0, "读取预测与货源 / reading forecasts and supply")
     conf = policy().get("allocation", {})
     mode = conf.get("mode", "proportional")
     lines = list(
@@ -601,6 +608,7 @@ def balance(user, rnd: Round) -> dict[str, int]:
         [(sup.spec.code, sup.area.code, sup.quantity) for sup in supplies], columns=["spec", "area", "supply"]
     )
     kwargs = {"tier_caps": conf["tier_caps"]} if mode == "tier" and conf.get("tier_caps") else {}
+    step(1, "分配货源 / allocating supply")
     if supplies:
         result = _engine().allocate(frame.drop(columns=["pk"]), supply_frame, mode=mode, **kwargs)
         for pk, q in zip(frame["pk"], result.allocated, strict=True):
@@ -608,28 +616,52 @@ def balance(user, rnd: Round) -> dict[str, int]:
         left = {(r.spec, r.area): r for r in result.remainders}
     else:
         left = {}
-    placed_total = unplaced_total = 0
-    for sup in supplies:
-        rem = left.get((sup.spec.code, sup.area.code))
-        unplaced = max(0, rem.unplaced) if rem else 0
-        sup.placed, sup.unplaced = sup.quantity - unplaced, unplaced
-        sup.note = rem.message[:300] if rem else ""
-        sup.save(update_fields=["placed", "unplaced", "note"])
-        placed_total += sup.placed
-        unplaced_total += unplaced
-    table = ForecastLine._meta.db_table
-    with connection.cursor() as cur:
-        cur.executemany(f"UPDATE {table} SET balanced_qty = %s WHERE id = %s", [(q, pk) for pk, q in balanced.items()])
-    _push_to_ledger(rnd)
-    Round.objects.filter(pk=rnd.pk).update(balanced_at=timezone.now())
-    _feedback_tasks(rnd)
-    audit.record(
-        actor=user,
-        action="forecast_balance",
-        obj=rnd,
-        changes={"placed": [None, placed_total], "unplaced": [None, unplaced_total]},
-    )
-    return {"lines": len(balanced), "placed": placed_total, "unplaced": unplaced_total}
+    step(2, "写入平衡结果 / writing the balanced quantities")
+    with transaction.atomic():
+        if Round.objects.filter(pk=rnd.pk, balanced_at__isnull=False).exists():  # balanced meanwhile
+            raise ForecastError("本轮已完成平衡 / this round has already been balanced")
+        placed_total = unplaced_total = 0
+        for sup in supplies:
+            rem = left.get((sup.spec.code, sup.area.code))
+            unplaced = max(0, rem.unplaced) if rem else 0
+            sup.placed, sup.unplaced = sup.quantity - unplaced, unplaced
+            sup.note = rem.message[:300] if rem else ""
+            sup.save(update_fields=["placed", "unplaced", "note"])
+            placed_total += sup.placed
+            unplaced_total += unplaced
+        table = ForecastLine._meta.db_table
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"UPDATE {table} SET balanced_qty = %s WHERE id = %s", [(q, pk) for pk, q in balanced.items()]
+            )
+        _push_to_ledger(rnd)
+        Round.objects.filter(pk=rnd.pk).update(balanced_at=timezone.now())
+        _feedback_tasks(rnd)
+        audit.record(
+            actor=user,
+            action="forecast_balance",
+            obj=rnd,
+            changes={"placed": [None, placed_total], "unplaced": [None, unplaced_total]},
+        )
+    step(3, "完成 / done")
+    return {
+        "lines": len(balanced),
+        "placed": placed_total,
+        "unplaced": unplaced_total,
+        "rows": [
+            {
+                "spec": sup.spec.code,
+                "spec_name": sup.spec.name,
+                "area": sup.area.code,
+                "area_name": sup.area.name,
+                "supply": sup.quantity,
+                "placed": sup.placed,
+                "unplaced": sup.unplaced,
+                "note": sup.note,
+            }
+            for sup in sorted(supplies, key=lambda s: (s.spec.code, s.area.path))
+        ],
+    }
 
 
 def _push_to_ledger(rnd: Round) -> None:
@@ -896,3 +928,48 @@ def save_weekly(user, week: dt.date, summary: str, plan: str) -> WeeklyReport:
 def is_manager(user) -> bool:
     staff = get_staff(user)
     return is_admin(user) or bool(staff and staff.role in MANAGER_ROLES)
+
+
+# -- shop (POS) keys ------------------------------------------------------------------------------------------
+def _key_admin_required(user, customer: Customer) -> None:
+    """The shop's own CM or a manager may look after its keys; the caller has already found the shop in scope."""
+    staff = get_staff(user)
+    if is_manager(user) or (staff is not None and staff.is_cm and customer.cm_id == staff.pk):
+        return
+    raise NotAllowed(
+        "只有该客户的客户经理或管理人员可以管理终端密钥 / only the shop's CM or a manager manages its keys"
+    )
+
+
+def can_manage_keys(user, customer: Customer) -> bool:
+    try:
+        _key_admin_required(user, customer)
+    except NotAllowed:
+        return False
+    return True
+
+
+@transaction.atomic
+def issue_shop_key(user, customer: Customer, name: str = "pos") -> tuple[ShopKey, str]:
+    """A new POS key for ``customer``; the raw key is returned to be shown once and is never stored."""
+    _key_admin_required(user, customer)
+    name = (name or "").strip()[:40] or "pos"
+    if customer.status != "active":
+        raise ForecastError({"customer": "客户不是正常经营状态 / the shop is not active"})
+    key, raw = ShopKey.objects.issue(customer, name=name)
+    audit.record(actor=user, action="shop_key_issue", obj=key, customer=customer, changes={"key": [None, name]})
+    return key, raw
+
+
+@transaction.atomic
+def revoke_shop_key(user, key: ShopKey) -> bool:
+    """Revoke a key (it stops authenticating at once); revoking twice changes nothing and is not audited again."""
+    _key_admin_required(user, key.customer)
+    if key.revoked:
+        return False
+    ShopKey.objects.filter(pk=key.pk).update(revoked=True)
+    key.revoked = True
+    audit.record(
+        actor=user, action="shop_key_revoke", obj=key, customer=key.customer, changes={"revoked": [False, True]}
+    )
+    return True

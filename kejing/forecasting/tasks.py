@@ -1,14 +1,29 @@
-"""Background work of the forecasting cycle (run by ``kejing worker``; immediately in tests)."""
+"""Background work of the forecasting cycle (run by ``kejing worker``; immediately in tests).
+
+Each task takes a ``Job`` id: the page that started it refreshes itself from the job's progress and shows its
+``result`` once the status is done or failed. A failed job writes nothing: the services validate first and write
+in one transaction.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tasks import task
 
 from kejing.core.models import Job
+from kejing.core.tabular import TableError, read_table
 
 from . import services
 from .models import Round
+
+
+def _finish(job: Job, status: str, result: dict[str, Any]) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        status=status, result=result, finished_at=timezone.now(), message=str(result.get("error", ""))[:300]
+    )
 
 
 @task()
@@ -23,6 +38,52 @@ def run_model_forecast(job_id: int) -> None:
     except Exception as exc:  # the job page must say what went wrong, whatever it was
         result = {"ok": False, "error": str(exc)[:300]}
         status = Job.Status.FAILED
-    Job.objects.filter(pk=job.pk).update(
-        status=status, result=result, finished_at=timezone.now(), message=str(result.get("error", ""))[:300]
-    )
+    _finish(job, status, result)
+
+
+@task()
+def run_ledger_import(job_id: int) -> None:
+    """Check (dry run) or import a stored ledger file; the same stored file serves both steps."""
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    try:
+        with default_storage.open(job.params["path"], "rb") as fh:
+            table = read_table(fh, filename=job.params.get("filename"))
+        job.progress(0, len(table.rows), "校验中 / validating")
+        result = services.import_ledger(
+            job.created_by,
+            table,
+            dry_run=job.params.get("dry_run", True),
+            progress=lambda done, total: job.progress(done, total),
+        )
+        result["encoding"] = table.encoding
+        status = Job.Status.DONE
+    except (TableError, OSError, KeyError) as exc:
+        result = {"ok": False, "rows": 0, "created": 0, "updated": 0, "error": str(exc)[:300]}
+        result["errors"] = [{"row": 0, "field": "", "message": str(exc)[:300]}]
+        status = Job.Status.FAILED
+    except Exception as exc:  # a failure while writing: the transaction is rolled back, the page says why
+        result = {"ok": False, "rows": 0, "created": 0, "updated": 0, "error": str(exc)[:300]}
+        result["errors"] = [{"row": 0, "field": "", "message": str(exc)[:300]}]
+        status = Job.Status.FAILED
+    rows = result.get("rows", 0)
+    Job.objects.filter(pk=job.pk).update(done=rows, total=rows)
+    _finish(job, status, result)
+
+
+@task()
+def run_balance(job_id: int) -> None:
+    """Balance a round against its supply; the result lists placed and unplaced cartons per spec x area."""
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    try:
+        rnd = Round.objects.get(pk=job.params["round"])
+        result = {"ok": True, **services.balance(job.created_by, rnd, progress=job.progress)}
+        status = Job.Status.DONE
+    except services.ForecastError as exc:
+        result = {"ok": False, "error": "; ".join(str(v) for v in exc.errors.values())[:300]}
+        status = Job.Status.FAILED
+    except Exception as exc:  # anything else: nothing was written (one transaction), the page says why
+        result = {"ok": False, "error": str(exc)[:300]}
+        status = Job.Status.FAILED
+    _finish(job, status, result)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("feedback/<int:customer_id>/", views.feedback_customer, name="feedback_customer"),
     path("ledger/", views.ledger, name="ledger"),
     path("ledger/import/", views.ledger_import, name="ledger_import"),
+    path("shops/<int:customer_id>/keys/", views.shop_keys, name="shop_keys"),
     path("reports/", views.reports, name="reports"),
     path("meeting/", views.meeting, name="meeting"),
     path("weekly/", views.weekly, name="weekly"),

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +37,7 @@ from .models import (
     LedgerEntry,
     PhaseTask,
     Round,
+    ShopKey,
     Spec,
     Supply,
     WeeklyReport,
@@ -396,10 +399,13 @@ def supply(request):
         .annotate(t=Sum("merged_qty"))
         .values_list("spec_id", "t")
     )
+    job = _my_job(request, "forecast_balance")
     return render(
         request,
         "forecasting/supply.html",
         {
+            "job": job,
+            "job_result": job.result if job and job.status in (Job.Status.DONE, Job.Status.FAILED) else None,
             "rnd": rnd,
             "supplies": supplies,
             "specs": Spec.objects.all(),
@@ -412,15 +418,19 @@ def supply(request):
 @login_required
 @require_POST
 def balance(request):
+    """Start balancing as a background job; the supply page follows its progress and shows the result."""
     rnd = _round_or_404(request)
-    try:
-        result = services.balance(request.user, rnd)
-        messages.success(request, _("Balanced: %(placed)s placed, %(unplaced)s not placed.") % result)
-    except services.NotAllowed:
-        raise Http404 from None
-    except services.ForecastError as exc:
-        messages.error(request, _errors(exc))
-    return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
+    staff = get_staff(request.user)
+    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+        raise Http404
+    if rnd.balanced_at is not None:
+        messages.error(request, _("This round has already been balanced."))
+        return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
+    from .tasks import run_balance
+
+    job = Job.objects.create(kind="forecast_balance", created_by=request.user, params={"round": rnd.pk})
+    run_balance.enqueue(job.pk)
+    return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}&job={job.pk}")
 
 
 # -- feedback (days 21-25) ------------------------------------------------------------------------------------
@@ -526,16 +536,51 @@ def ledger(request):
 
 @login_required
 def ledger_import(request):
+    """Upload -> dry run in the background (every bad row listed) -> "import now" on the same stored file."""
     _manager_required(request.user)
-    report = None
+    from .tasks import run_ledger_import
+
+    if request.method == "POST" and request.POST.get("from_job"):
+        prev = get_object_or_404(Job, pk=request.POST["from_job"], created_by=request.user, kind="import_ledger")
+        if not (prev.status == Job.Status.DONE and prev.result.get("ok") and prev.params.get("dry_run")):
+            raise Http404  # only a clean dry run may be imported
+        job = Job.objects.create(
+            kind="import_ledger", created_by=request.user, params={**prev.params, "dry_run": False}
+        )
+        run_ledger_import.enqueue(job.pk)
+        return redirect(reverse("forecasting:ledger_import") + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
-        f = request.FILES["file"]
-        try:
-            table = read_table(f, filename=f.name)
-            report = services.import_ledger(request.user, table, dry_run=bool(request.POST.get("dry_run")))
-        except TableError as exc:
-            report = {"ok": False, "rows": 0, "errors": [{"row": 0, "field": "", "message": str(exc)}]}
-    return render(request, "forecasting/ledger_import.html", {"report": report, "columns": services.LEDGER_COLUMNS})
+        job = start_ledger_import(request.user, request.FILES["file"], dry_run=bool(request.POST.get("dry_run")))
+        return redirect(reverse("forecasting:ledger_import") + f"?job={job.pk}")
+    job = _my_job(request, "import_ledger")
+    report = job.result if job and job.status in (Job.Status.DONE, Job.Status.FAILED) else None
+    return render(
+        request,
+        "forecasting/ledger_import.html",
+        {"job": job, "report": report, "columns": services.LEDGER_COLUMNS},
+    )
+
+
+def start_ledger_import(user, upload, dry_run: bool) -> Job:
+    """Store the uploaded file (the later "import now" reads the same bytes) and queue the job."""
+    from .tasks import run_ledger_import
+
+    name = default_storage.save(
+        f"imports/ledger-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read())
+    )
+    job = Job.objects.create(
+        kind="import_ledger", created_by=user, params={"path": name, "filename": upload.name, "dry_run": dry_run}
+    )
+    run_ledger_import.enqueue(job.pk)
+    return job
+
+
+def _my_job(request, kind: str) -> Job | None:
+    """The job named by ``?job=``, only if the caller started it (anyone else's job id shows nothing)."""
+    pk = request.GET.get("job", "")
+    if not pk.isdigit():
+        return None
+    return Job.objects.filter(pk=int(pk), created_by=request.user, kind=kind).first()
 
 
 # -- reports --------------------------------------------------------------------------------------------------
@@ -663,4 +708,33 @@ def weekly(request):
             "query": query,
             "posted": request.POST if request.method == "POST" else None,
         },
+    )
+
+
+# -- shop (POS) keys ------------------------------------------------------------------------------------------
+@login_required
+def shop_keys(request, customer_id: int):
+    """Issue and revoke a shop's POS keys. The raw key is shown on this one response and never again."""
+    customer = get_object_or_404(visible_customers(request.user).filter(industry="tobacco"), pk=customer_id)
+    raw = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("revoke"):
+                key = get_object_or_404(
+                    ShopKey.objects.select_related("customer"), pk=request.POST["revoke"], customer=customer
+                )
+                if services.revoke_shop_key(request.user, key):
+                    messages.success(request, _("Key revoked."))
+                return redirect("forecasting:shop_keys", customer_id=customer.pk)
+            _key, raw = services.issue_shop_key(request.user, customer, request.POST.get("name", ""))
+        except services.NotAllowed as exc:
+            return HttpResponseForbidden(_errors(exc))
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+            return redirect("forecasting:shop_keys", customer_id=customer.pk)
+    keys = ShopKey.objects.filter(customer=customer).order_by("-created_at")
+    return render(
+        request,
+        "forecasting/shop_keys.html",
+        {"c": customer, "keys": keys, "raw": raw, "can_manage": services.can_manage_keys(request.user, customer)},
     )
