@@ -340,11 +340,12 @@ def ledger_import(request, file: File[UploadedFile], dry_run: bool = True):
     "/ledger/import/{job_id}", response={202: dict, 400: Message, 403: Message}, summary="Import a checked file"
 )
 def ledger_import_now(request, job_id: int):
-    if not services.is_manager(request.user):
-        raise HttpError(403, "只有管理人员可以导入动销台帐 / only managers import the sales ledger")
     from .tasks import run_ledger_import
 
+    # someone else's (or no) job is a 404 before anything else
     prev = get_object_or_404(Job, pk=job_id, created_by=request.user, kind="import_ledger")
+    if not services.is_manager(request.user):
+        raise HttpError(403, "只有管理人员可以导入动销台帐 / only managers import the sales ledger")
     if not (prev.status == Job.Status.DONE and prev.result.get("ok") and prev.params.get("dry_run")):
         return Status(400, {"detail": "只能导入校验通过的试运行 / only a clean dry run can be imported"})
     job = Job.objects.create(kind="import_ledger", created_by=request.user, params={**prev.params, "dry_run": False})
