@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,9 @@ from django.utils import timezone
 from .models import PolicyDocument
 from .policy import load_policy, policy_files
 
+# Per-process cache. Saving a document clears it in the process that saved; other web processes and workers pick
+# the change up within CACHE_SECONDS.
+CACHE_SECONDS = 30.0
 _cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 
 
@@ -20,10 +24,11 @@ def clear_cache() -> None:
 
 
 def get_policy(industry: str, name: str, on: dt.date | None = None) -> dict[str, Any]:
-    """The newest version effective on ``on`` (default today). Cached per process; saving a document clears it."""
+    """The newest version effective on ``on`` (default today). Cached per process for ``CACHE_SECONDS``."""
     key = (industry, name)
-    if on is None and key in _cache:
-        return _cache[key][1]
+    hit = _cache.get(key) if on is None else None
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
     day = on or timezone.localdate()
     doc = (
         PolicyDocument.objects.filter(industry=industry, name=name, effective_from__lte=day)
@@ -32,7 +37,7 @@ def get_policy(industry: str, name: str, on: dt.date | None = None) -> dict[str,
     )
     data = doc.data if doc else load_policy(industry, name, settings.KEJING_POLICY_DIR)
     if on is None:
-        _cache[key] = (0.0, data)
+        _cache[key] = (time.monotonic(), data)
     return data
 
 

@@ -103,3 +103,18 @@ def test_credit_code_check_character():
     assert "校验位" in credit_code_error("91350100M000100Y44")
     assert credit_code_with_check("91350100M000100Y4") == "91350100M000100Y43"
     assert credit_code_error("123") is not None
+
+
+def test_policy_edits_reach_other_processes_after_the_cache_expires(policies, monkeypatch):
+    from kejing.core import policies as pol
+    from kejing.core.models import PolicyDocument
+
+    assert pol.get_policy("tobacco", "customers")["tiers"]["max"] == 30
+    doc = PolicyDocument.objects.get(industry="tobacco", name="customers")
+    data = doc.data
+    data["tiers"]["max"] = 40
+    PolicyDocument.objects.filter(pk=doc.pk).update(data=data)  # as another process would: no signal here
+    assert pol.get_policy("tobacco", "customers")["tiers"]["max"] == 30  # still cached
+    monkeypatch.setattr(pol, "CACHE_SECONDS", 0.0)
+    assert pol.get_policy("tobacco", "customers")["tiers"]["max"] == 40
+    pol.clear_cache()
