@@ -9,6 +9,7 @@ lo_<level>, hi_<level> ..., model``, ``ds`` the first day of each month.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -83,11 +84,15 @@ def _run_chunk(values: Sequence[np.ndarray], starts: Sequence[int], h: int, meth
     means = np.empty((len(values), h))
     sigmas = np.empty((len(values), h))
     models: list[str] = []
+    resids: list[np.ndarray | None] = []
+    pools: list[str] = []
     for i, (y, s) in enumerate(zip(values, starts, strict=True)):
         res = forecast_one(np.asarray(y, dtype=float), int(s), h, method, settings)
         means[i], sigmas[i] = res.mean, res.sigma
         models.append(res.model)
-    return means, sigmas, models
+        resids.append(res.resid)
+        pools.append(res.pool)
+    return means, sigmas, models, resids, pools
 
 
 def forecast_panel(
@@ -98,14 +103,19 @@ def forecast_panel(
     n_jobs: int = 1,
     dask_client: Any = None,
     chunk: int = CHUNK,
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Means, sigmas (series x h) and model names, computed in chunks locally, in processes or on Dask."""
+    details: bool = False,
+) -> tuple:
+    """Means, sigmas (series x h) and model names, computed in chunks locally, in processes or on Dask.
+
+    With ``details`` also the standardised backtest residuals and calibration pool of each series (see
+    :func:`calibrate_widths`).
+    """
     settings = settings or Settings()
     if method not in METHODS:
         raise ValueError(f"未知预测方法 / unknown method {method!r}; use one of {', '.join(METHODS)}")
     n = len(panel.values)
     if n == 0:
-        return np.zeros((0, h)), np.zeros((0, h)), []
+        return (np.zeros((0, h)), np.zeros((0, h)), [], [], []) if details else (np.zeros((0, h)), np.zeros((0, h)), [])
     parts = [(panel.values[i : i + chunk], panel.starts[i : i + chunk].tolist()) for i in range(0, n, chunk)]
     if dask_client is not None:
         futures = [dask_client.submit(_run_chunk, v, s, h, method, settings, pure=False) for v, s in parts]
@@ -121,7 +131,62 @@ def forecast_panel(
     means = np.vstack([r[0] for r in results])
     sigmas = np.vstack([r[1] for r in results])
     models = [name for r in results for name in r[2]]
+    if details:
+        return means, sigmas, models, [x for r in results for x in r[3]], [x for r in results for x in r[4]]
     return means, sigmas, models
+
+
+def calibrate_widths(
+    sigmas: np.ndarray, resids: Sequence[np.ndarray | None], pools: Sequence[str], levels: Sequence[int], settings
+) -> dict[int, np.ndarray]:
+    """Half-widths of the intervals (series x h) for each level, calibrated on the backtest residuals.
+
+    ``resids[i]`` holds series i's rolling-origin errors divided by the sigma its chosen model gave on that fold.
+    Were the normal intervals right, ``|z|`` would exceed the normal quantile ``z_level`` in (100 - level) % of
+    cases. Per pool (regular and short series together; intermittent apart) and per horizon step, the width
+    multiplier is the split-conformal quantile of ``|z|`` over all series of the pool (the
+    ceil((n + 1) * level) / n-th order statistic); steps beyond the backtest horizon take its last step. Each
+    series then gets its own factor, the mean ``|z|`` of its residuals over the pool's mean ``|z|``, shrunk toward
+    1 with ``settings.calibrate_shrink`` pseudo-residuals (two folds give a series only a handful of residuals).
+    Series without residuals (short) take the pool's multiplier alone; a pool with fewer than
+    ``settings.calibrate_min`` residuals, and the ``new`` class, keep the normal ``z_level``. Computed after all
+    chunks are gathered, in series order, so local, process and Dask runs stay identical.
+    """
+    n, h = sigmas.shape
+    widths = {lv: sigmas * z_value(lv) for lv in levels}
+    if not settings.calibrate or n == 0:
+        return widths
+    pool_of = np.asarray(pools, dtype=object)
+    for pool in ("regular", "intermittent"):
+        members = np.flatnonzero(pool_of == pool)
+        tested = [i for i in members.tolist() if resids[i] is not None]
+        if not tested:
+            continue
+        folds = max(resids[i].shape[0] for i in tested)
+        steps = max(resids[i].shape[1] for i in tested)
+        z = np.full((len(tested), folds, steps), np.nan)  # |z| of every tested series, padded with NaN
+        for row, i in enumerate(tested):
+            r = resids[i]
+            z[row, : r.shape[0], : r.shape[1]] = np.abs(r)
+        finite = np.isfinite(z)
+        everything = z[finite]
+        if len(everything) < settings.calibrate_min:
+            continue
+        centre = float(everything.mean())
+        k = settings.calibrate_shrink
+        factor = np.ones(n)
+        if centre > 0:
+            factor[tested] = (np.where(finite, z, 0.0).sum(axis=(1, 2)) / centre + k) / (finite.sum(axis=(1, 2)) + k)
+        by_step = [z[:, :, j][finite[:, :, j]] for j in range(steps)]
+        for lv in levels:
+            q = np.empty(steps)
+            for j, v in enumerate(by_step):
+                v = v if len(v) >= settings.calibrate_min else everything
+                rank = min(len(v), math.ceil((len(v) + 1) * lv / 100.0))
+                q[j] = np.partition(v, rank - 1)[rank - 1]
+            per_step = q[np.minimum(np.arange(h), steps - 1)]
+            widths[lv][members] = sigmas[members] * per_step[None, :] * factor[members, None]
+    return widths
 
 
 def _month_start(index: np.ndarray) -> np.ndarray:
@@ -143,7 +208,12 @@ def forecast(
     chunk: int = CHUNK,
 ):
     """Forecast every series of ``df`` ``horizon`` months ahead with ``method`` (``kejing``, ``seasonal_naive``,
-    ``auto_ets``) and normal prediction intervals at each ``level`` %, never below zero.
+    ``auto_ets``) and prediction intervals at each ``level`` %, never below zero.
+
+    Intervals are ``yhat +- width``: the model's sigma times a multiplier calibrated on the rolling-origin
+    backtest errors (:func:`calibrate_widths`; ``Settings(calibrate=False)`` gives the plain normal
+    ``z_level * sigma``). The multiplier pools the backtests of all series in ``df`` of the same class, so a
+    series' interval (never its forecast) depends on the other series forecast with it.
 
     ``n_jobs`` > 1 (or -1 for all cores) forks local processes; ``dask_client`` (a ``distributed.Client``) sends
     the same chunks to a Dask cluster. All three give identical numbers because every series is forecast on
@@ -155,9 +225,10 @@ def forecast(
     settings = replace(base, season=season, levels=tuple(level), spring_festival=spring_festival)
     is_polars = not isinstance(df, pd.DataFrame) and type(df).__module__.startswith("polars")
     panel = to_panel(df)
-    means, sigmas, models = forecast_panel(
-        panel, horizon, method, settings, n_jobs=n_jobs, dask_client=dask_client, chunk=chunk
+    means, sigmas, models, resids, pools = forecast_panel(
+        panel, horizon, method, settings, n_jobs=n_jobs, dask_client=dask_client, chunk=chunk, details=True
     )
+    widths = calibrate_widths(sigmas, resids, pools, level, settings)
     k = len(panel.ids)
     last = panel.starts + np.array([len(v) for v in panel.values], dtype=np.int64)
     months = (last[:, None] + np.arange(horizon)[None, :]).ravel()
@@ -167,9 +238,8 @@ def forecast(
         "yhat": means.ravel(),
     }
     for lv in level:
-        z = z_value(lv)
-        out[f"lo_{lv}"] = np.maximum(means - z * sigmas, 0.0).ravel()
-        out[f"hi_{lv}"] = (means + z * sigmas).ravel()
+        out[f"lo_{lv}"] = np.maximum(means - widths[lv], 0.0).ravel()
+        out[f"hi_{lv}"] = (means + widths[lv]).ravel()
     out["model"] = np.repeat(np.array(models, dtype=object), horizon)
     frame = pd.DataFrame(out)
     frame["ds"] = pd.to_datetime(frame["ds"])

@@ -82,8 +82,15 @@ class Settings:
     season_decay: float = 0.9
     # Share of zero months from which a series counts as intermittent.
     intermittent_share: float = 0.3
-    # Interval width multiplier, calibrated so that the 80 % interval covers about 80 % (see docs).
+    # Interval width multiplier applied to every sigma (1.0 = none; the calibration below does the real work).
     interval_scale: float = 1.0
+    # Calibrate the interval widths on the standardised errors of the rolling-origin backtest (see
+    # core.calibrate_widths and the docs): per-step quantiles pooled over the series of a class, times a
+    # per-series factor shrunk toward 1 with `calibrate_shrink` pseudo-residuals; fewer than `calibrate_min`
+    # pooled residuals leave the normal width.
+    calibrate: bool = True
+    calibrate_shrink: float = 12.0
+    calibrate_min: int = 30
 
 
 @dataclass
@@ -91,6 +98,11 @@ class SeriesForecast:
     mean: np.ndarray
     sigma: np.ndarray  # standard deviation of the forecast error per step (0 = no uncertainty)
     model: str
+    # Backtest errors divided by the sigma the same model gave on that fold: shape (folds, steps), NaN where the
+    # sigma was 0; None when the series had no backtest (new, flat, zero, short, baselines).
+    resid: np.ndarray | None = None
+    # Calibration pool: "regular" (regular and short series), "intermittent", or "" (not calibrated).
+    pool: str = ""
 
 
 # ---------------------------------------------------------------- seasonal index with the Spring Festival
@@ -308,6 +320,12 @@ def kejing_forecast(y: np.ndarray, start: int, h: int, settings: Settings) -> Se
     return _choose(y, start, h, settings, intermittent=False)
 
 
+def _snaive_sigma(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    diffs = y[m:] - y[:-m]
+    s = float(np.sqrt(np.mean(diffs * diffs))) if len(diffs) else 0.0
+    return s * np.sqrt(np.floor(np.arange(h) / m) + 1)
+
+
 def _choose(y: np.ndarray, start: int, h: int, settings: Settings, intermittent: bool) -> SeriesForecast:
     """Rolling-origin choice on the series' own history: the combination unless a single model is clearly better.
 
@@ -318,14 +336,17 @@ def _choose(y: np.ndarray, start: int, h: int, settings: Settings, intermittent:
     hb = max(1, min(h, settings.select_horizon))
     min_train = 2 * settings.season if not intermittent else 6
     errors: dict[str, float] = {}
+    folds: list[tuple[dict, np.ndarray, np.ndarray, np.ndarray]] = []  # candidates, sigma, actuals, train
     for k in range(1, settings.select_folds + 1):
         cut = n - hb * k
         if cut < min_train:
             break
         train, actual = y[:cut], y[cut : cut + hb]
-        cands = (
-            _intermittent_candidates(train, hb) if intermittent else _regular_candidates(train, start, hb, settings)[0]
-        )
+        if intermittent:
+            cands, fold_sig = _intermittent_candidates(train, hb), np.full(hb, float(np.std(train)))
+        else:
+            cands, fold_sig = _regular_candidates(train, start, hb, settings)
+        folds.append((cands, fold_sig, actual, train))
         for name, f in cands.items():
             e = np.maximum(f, 0) - actual
             errors[name] = errors.get(name, 0.0) + float(np.mean(e * e) if intermittent else np.mean(np.abs(e)))
@@ -341,10 +362,18 @@ def _choose(y: np.ndarray, start: int, h: int, settings: Settings, intermittent:
             chosen = best
     mean = cands[chosen]
     if chosen == "seasonal_naive":
-        m = settings.season
-        diffs = y[m:] - y[:-m]
-        sig = float(np.sqrt(np.mean(diffs * diffs))) * np.sqrt(np.floor((np.arange(h)) / m) + 1)
-    return SeriesForecast(mean, sig, chosen)
+        sig = _snaive_sigma(y, h, settings.season)
+    resid = None
+    if folds:
+        # the chosen model's own backtest errors, in units of the sigma it gave on that fold: the calibration
+        # data, obtained from forecasts already made for the choice (nothing refitted)
+        resid = np.empty((len(folds), hb))
+        for i, (fc, fs, actual, train) in enumerate(folds):
+            if chosen == "seasonal_naive":
+                fs = _snaive_sigma(train, hb, settings.season)
+            # a zero sigma gives NaN (dividing by NaN raises no warning), left out by the calibration
+            resid[i] = (actual - np.maximum(fc[chosen], 0)) / np.where(fs > 0, fs, np.nan)
+    return SeriesForecast(mean, sig, chosen, resid, "intermittent" if intermittent else "regular")
 
 
 # ---------------------------------------------------------------- baselines
@@ -398,4 +427,7 @@ def forecast_one(y: np.ndarray, start: int, h: int, method: str, settings: Setti
         raise ValueError(f"未知预测方法 / unknown method {method!r}; use one of {', '.join(METHODS)}")
     mean = np.maximum(np.nan_to_num(np.asarray(res.mean, dtype=float)), 0.0)
     sigma = np.abs(np.nan_to_num(np.asarray(res.sigma, dtype=float))) * settings.interval_scale
-    return SeriesForecast(mean, sigma, res.model)
+    resid = res.resid
+    if resid is not None:
+        resid = resid / settings.interval_scale if settings.interval_scale > 0 else None
+    return SeriesForecast(mean, sigma, res.model, resid, res.pool)
