@@ -3,9 +3,10 @@
 No Django here: ``kejing quote`` runs them straight from the policy files, the web pages from the database copy.
 """
 
+from kejing.core.workdays import CalendarError, add_working_days, is_working_day, working_days_between
+
 from .catalog import Catalog, CatalogError, Product, build_catalog, load_catalog
 from .quote import ProductQuote, QuoteError, QuoteRequest, interpolate, parse_usage, quote, quote_product
-from .workdays import CalendarError, add_working_days, is_working_day, working_days_between
 
 __all__ = [
     "CalendarError",

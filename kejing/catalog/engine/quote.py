@@ -23,9 +23,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from kejing.core.workdays import add_working_days
+
 from .catalog import RATE_UNITS, Catalog, Package, PriceTable, Product
 from .money import fen, to_decimal
-from .workdays import add_working_days
 
 ZERO = Decimal("0.00")
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from kejing.catalog.engine import load_catalog, quote
-from kejing.catalog.engine.workdays import CalendarError, add_working_days, is_working_day, working_days_between
+from kejing.core.workdays import CalendarError, add_working_days, is_working_day, working_days_between
 
 D = dt.date
 

@@ -31,12 +31,12 @@ class PlanCustomer:
 def working_days(year: int, month: int) -> list[dt.date]:
     """Working days of the month: the official Chinese calendar (holidays and make-up working Saturdays) where
     the ``chinese_calendar`` package knows the year, Monday to Friday otherwise."""
+    from kejing.core.workdays import CalendarError, is_working_day
+
     days = [dt.date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
     try:
-        import chinese_calendar
-
-        return [d for d in days if chinese_calendar.is_workday(d)]
-    except (ImportError, NotImplementedError):
+        return [d for d in days if is_working_day(d)]
+    except CalendarError:
         return [d for d in days if d.weekday() < 5]
 
 
