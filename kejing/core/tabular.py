@@ -39,6 +39,22 @@ class RowError:
         return {"row": self.row, "field": self.field, "message": self.message}
 
 
+@dataclass(frozen=True)
+class CellError:
+    """A problem in one cell of a named input file (commands that read several files at once name the file)."""
+
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def text(self) -> str:
+        return f"{self.file} 第 {self.row} 行 row {self.row} [{self.column}]: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+
+
 @dataclass
 class ImportReport:
     """What an import found; subclasses add their own counters. Nothing is written while ``errors`` is non-empty."""

@@ -12,9 +12,11 @@ Columns may be written in English (``staff_id``) or Chinese (``工号``); values
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+
+from kejing.core.tabular import CellError as RowError
 
 from .common import AppraisalError, parse_date, parse_month, to_decimal
 from .grading import form_total
@@ -60,22 +62,6 @@ REVIEW_COLUMNS: dict[str, str] = {"staff_id": "工号", "group": "评议组", "r
 EXAM_COLUMNS: dict[str, str] = {"staff_id": "工号", "score": "成绩"}
 AREA_ALIASES = {"urban": "urban", "城市": "urban", "城区": "urban", "rural": "rural", "农村": "rural", "乡村": "rural"}
 NONE_ALIASES = {"", "none", "无", "-"}
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem in one cell (row 1 is the header; ``column`` is the column's name as the file spells it)."""
-
-    file: str
-    row: int
-    column: str
-    message: str
-
-    def text(self) -> str:
-        return f"{self.file} 第 {self.row} 行 row {self.row} [{self.column}]: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
 
 
 class InputError(AppraisalError):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kejing.core.tabular import CellError as RowError
+
 from .policy import TerritoryPolicy
 
 AREA_ALIASES = {"urban": "urban", "城区": "urban", "城市": "urban", "rural": "rural", "农村": "rural", "乡村": "rural"}
@@ -17,17 +19,6 @@ CUSTOMER_COLUMNS = {
     "current_cm": ("current_cm", "现客户经理"),
 }
 CM_COLUMNS = {"id": ("id", "工号"), "area": ("area", "区域类型"), "lat": ("lat", "纬度"), "lon": ("lon", "经度")}
-
-
-@dataclass
-class RowError:
-    file: str
-    row: int
-    column: str
-    message: str
-
-    def text(self) -> str:
-        return f"{self.file} 第{self.row}行 / row {self.row}, {self.column}: {self.message}"
 
 
 class InputError(ValueError):

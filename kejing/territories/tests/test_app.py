@@ -266,7 +266,7 @@ def test_cli_territory_and_bench(tmp_path, capsys):
     )
     assert args.func(args) == 1
     errors = json.loads(capsys.readouterr().out)["errors"]
-    assert any("row 2, lat" in e for e in errors) and any("row 3, id" in e for e in errors)
+    assert any("row 2 [lat]" in e for e in errors) and any("row 3 [id]" in e for e in errors)
     from kejing.territories.engine.run import bench as run_bench
 
     res = run_bench(700, seed=1)
