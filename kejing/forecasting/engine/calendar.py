@@ -19,6 +19,7 @@ def spring_festival(year: int) -> dt.date:
     return LunarDate(year, 1, 1).to_solar_date()
 
 
+@lru_cache(maxsize=4096)
 def festival_month(year: int, lead_days: int = 0) -> int:
     """Month (1 or 2) that holds the festival peak of ``year``.
 

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .models import METHODS, Settings, forecast_one, z_value
+from .blend import blend_regular
+from .models import METHODS, RegularParts, Settings, finish, forecast_one, z_value
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
 
@@ -79,20 +80,17 @@ def to_panel(df: Any) -> Panel:
     return Panel(list(ids), starts, values)
 
 
-def _run_chunk(values: Sequence[np.ndarray], starts: Sequence[int], h: int, method: str, settings: Settings):
-    """Forecast a list of series; module-level so that processes and Dask workers can import it."""
-    means = np.empty((len(values), h))
-    sigmas = np.empty((len(values), h))
-    models: list[str] = []
-    resids: list[np.ndarray | None] = []
-    pools: list[str] = []
-    for i, (y, s) in enumerate(zip(values, starts, strict=True)):
+def _run_chunk(values: Sequence[np.ndarray], starts: Sequence[int], h: int, method: str, settings: Settings) -> list:
+    """Forecast a list of series (module-level so that processes and Dask workers can import it).
+
+    Each item is a finished :class:`SeriesForecast`, or the packed :class:`RegularParts` of a regular series
+    (one float array), which :func:`forecast_panel` blends once every chunk is back.
+    """
+    out: list = []
+    for y, s in zip(values, starts, strict=True):
         res = forecast_one(np.asarray(y, dtype=float), int(s), h, method, settings)
-        means[i], sigmas[i] = res.mean, res.sigma
-        models.append(res.model)
-        resids.append(res.resid)
-        pools.append(res.pool)
-    return means, sigmas, models, resids, pools
+        out.append(res.pack() if isinstance(res, RegularParts) else res)
+    return out
 
 
 def forecast_panel(
@@ -107,8 +105,10 @@ def forecast_panel(
 ) -> tuple:
     """Means, sigmas (series x h) and model names, computed in chunks locally, in processes or on Dask.
 
-    With ``details`` also the standardised backtest residuals and calibration pool of each series (see
-    :func:`calibrate_widths`).
+    The per-series work (classing, local candidates, backtest origins) runs in the chunks; the pooled part of
+    the Kejing method (global autoregressions, learned blend weights: :mod:`.blend`) runs here afterwards, on
+    all regular series in series order. With ``details`` also the standardised backtest residuals and
+    calibration pool of each series (see :func:`calibrate_widths`).
     """
     settings = settings or Settings()
     if method not in METHODS:
@@ -128,11 +128,18 @@ def forecast_panel(
             results = list(pool.map(_run_chunk, vals, starts, [h] * k, [method] * k, [settings] * k))
     else:
         results = [_run_chunk(v, s, h, method, settings) for v, s in parts]
-    means = np.vstack([r[0] for r in results])
-    sigmas = np.vstack([r[1] for r in results])
-    models = [name for r in results for name in r[2]]
+    items = [x for r in results for x in r]
+    regular = [i for i, x in enumerate(items) if isinstance(x, np.ndarray)]  # packed RegularParts
+    if regular:
+        unpacked = [RegularParts.unpack(items[i]) for i in regular]
+        blended = blend_regular([panel.values[i] for i in regular], unpacked, h, settings)
+        for i, res in zip(regular, blended, strict=True):
+            items[i] = finish(res, settings)
+    means = np.vstack([x.mean for x in items])
+    sigmas = np.vstack([x.sigma for x in items])
+    models = [x.model for x in items]
     if details:
-        return means, sigmas, models, [x for r in results for x in r[3]], [x for r in results for x in r[4]]
+        return means, sigmas, models, [x.resid for x in items], [x.pool for x in items]
     return means, sigmas, models
 
 

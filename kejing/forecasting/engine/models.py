@@ -67,16 +67,33 @@ class Settings:
 
     season: int = 12
     levels: tuple[int, ...] = (80, 95)
-    # Rolling-origin model choice: this many origins, each forecasting `select_horizon` months (capped at h).
-    select_folds: int = 2
+    # Rolling origins of the backtest inside each call: this many, each forecasting `select_horizon` months
+    # (capped at h). They feed the learned blend weights (blend.py) and the interval calibration.
+    select_folds: int = 3
     select_horizon: int = 12
-    # A single model replaces the combination only when its backtest error is below margin x the combination's.
+    # Intermittent series: a single Croston-family model replaces their mean only when its backtest error is
+    # below margin x the mean's.
     margin: float = 0.75
+    # Global autoregression (blend.py): this many lags, fitted on at most the latest `global_windows` windows of
+    # each regular series; a small ridge keeps the normal equations solvable.
+    global_lags: int = 24
+    global_windows: int = 120
+    global_ridge: float = 1e-6
+    # Blend weights: learned on the whole-season backtests of at most `blend_max_series` rows (evenly spaced),
+    # only when at least `blend_min_series` rows exist; `blend_prior` pseudo-rows pull them toward the prior
+    # weights (blend.PRIOR_LOGITS: the old fixed combination), which short histories get as they are.
+    # blend=False: the prior weights for every series.
+    blend: bool = True
+    blend_max_series: int = 5000
+    blend_min_series: int = 30
+    blend_prior: float = 0.25
     # "auto": move the festival peak only where the history shows it; True: always (when estimable); False: never.
     spring_festival: str | bool = "auto"
     lead_days: int = 0
-    # Seasonal indices are shrunk toward "no seasonality" by this factor (noise in a few years of ratios).
-    season_shrink: float = 0.8
+    # Seasonal indices are shrunk toward "no seasonality" by this factor (1.0 = not at all). 0.8 helped the
+    # old fixed combination on weakly seasonal series but cost strongly seasonal ones; the learned blend can
+    # put weight on the seasonal naive instead (docs/forecasting-engine.md).
+    season_shrink: float = 1.0
     # Each year of detrended ratios weighs this much less than the year after it (seasonal patterns drift;
     # 1.0 = the plain classical average). 0.9 was neutral on the M3 tuning sets (see docs).
     season_decay: float = 0.9
@@ -116,7 +133,7 @@ def _seasonality_significant(y: np.ndarray, m: int) -> bool:
     den = float(x @ x)
     if den <= 0:
         return False
-    acf = np.array([float(x[k:] @ x[:-k]) / den for k in range(1, m + 1)])
+    acf = np.correlate(x, x, "full")[n : n + m] / den  # lags 1..m
     limit = 1.645 * math.sqrt((1 + 2 * float(acf[:-1] @ acf[:-1])) / n)
     return abs(acf[-1]) > limit
 
@@ -201,17 +218,18 @@ def _move_festival(
         if not sse_festival < 0.5 * sse_calendar:
             return False
     pair = s[0] + s[1]
-    for i, a in enumerate(months.tolist()):
-        mo = a % 12
-        if mo > 1:
-            continue
-        fest_jan = festival_month(a // 12, settings.lead_days) == 1
-        is_fest = (mo == 0) == fest_jan
+    for i in np.flatnonzero(months % 12 <= 1).tolist():
+        a = int(months[i])
+        is_fest = (a % 12 == 0) == (festival_month(a // 12, settings.lead_days) == 1)
         index[i] = pair * (phi if is_fest else 1 - phi)
     return True
 
 
 # ---------------------------------------------------------------- candidates
+
+# The local candidates of a regular series, in this order (rows of LocalFit.cands); the global candidates of
+# blend.py come after them.
+LOCAL_CANDIDATES = ("ses", "theta", "theta3", "seasonal_naive", "naive", "local_trend")
 
 
 def _ses_fit(x: np.ndarray) -> tuple[float, float, float]:
@@ -226,8 +244,31 @@ def _ses_fit(x: np.ndarray) -> tuple[float, float, float]:
     return float(fit["alpha"]), float(fit["mean"][0]), sigma
 
 
-def _regular_candidates(y: np.ndarray, start: int, h: int, settings: Settings) -> tuple[dict, np.ndarray]:
-    """Candidate forecasts of a series with at least one season of history; also returns sigma per step."""
+@dataclass
+class LocalFit:
+    """The local candidates of one regular or short series from one origin.
+
+    ``cands`` has one row per name of :data:`LOCAL_CANDIDATES` (NaN where a candidate needs more history);
+    ``adjusted`` is the seasonally adjusted history and ``future`` the seasonal index of the forecast months
+    (``None`` when the series is not seasonal), which the global model of blend.py reuses.
+    """
+
+    cands: np.ndarray
+    sigma: np.ndarray
+    adjusted: np.ndarray
+    future: np.ndarray | None
+    multiplicative: bool
+
+
+def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit:
+    """Candidate forecasts of a series with at least three months of history, and sigma per step.
+
+    On the seasonally adjusted series: statsforecast's optimised SES; Theta lines 2 and 3 (the SES plus a half
+    or two thirds of the slope of the linear trend over the whole history, with the Hyndman-Billah drift term);
+    the naive (last adjusted month); a local trend (the SES level plus the slope of the last two years, which
+    follows a trend that bent long ago, as in employment- or retail-like series). Besides them, the seasonal
+    naive (last year's months, January/February re-weighted where the Spring Festival moved).
+    """
     m = settings.season
     n = len(y)
     index, multiplicative, _ = seasonal_index(y, start, h, settings)
@@ -242,28 +283,32 @@ def _regular_candidates(y: np.ndarray, start: int, h: int, settings: Settings) -
     slope = float(tc @ adjusted) / float(tc @ tc) if n > 2 else 0.0
     memory = (1 - (1 - alpha) ** n) / alpha if alpha > 1e-9 else float(n)
     drift = steps - 1 + memory
-    theta = level + slope / 2 * drift  # theta line 2: half the trend slope
-    theta3 = level + slope * 2 / 3 * drift  # theta line 3: two thirds of it
-    ses = np.full(h, level)
+    k = min(2 * m, n)
+    tk = np.arange(k) - (k - 1) / 2
+    recent_slope = float(tk @ adjusted[n - k :]) / float(tk @ tk) if k > 2 else 0.0
+    cands = np.full((len(LOCAL_CANDIDATES), h), np.nan)
+    cands[0] = level
+    cands[1] = level + slope / 2 * drift  # theta line 2: half the trend slope
+    cands[2] = level + slope * 2 / 3 * drift  # theta line 3: two thirds of it
+    cands[4] = adjusted[-1]
+    cands[5] = level + recent_slope * steps
     sig = sigma * np.sqrt(1 + (steps - 1) * alpha**2)
+    future = None
     if index is not None:
         future = index[n:]
         if multiplicative:
-            theta, theta3, ses, sig = theta * future, theta3 * future, ses * future, sig * future
+            cands *= future[None, :]
+            sig = sig * future
         else:
-            theta, theta3, ses = theta + future, theta3 + future, ses + future
-    out = {"theta": theta, "theta3": theta3, "ses": ses}
+            cands += future[None, :]
     if n >= m:
         reps = -(-h // m)
         snaive = np.tile(y[n - m :], reps)[:h]
         if index is not None and multiplicative:
             # festival move: last year's January/February re-weighted to where the festival falls now
             snaive = snaive * index[n : n + h] / np.tile(index[n - m : n], reps)[:h]
-        out["seasonal_naive"] = snaive
-        out["combo"] = (theta + theta3 + ses + snaive) / 4
-    else:
-        out["combo"] = (theta + theta3 + ses) / 3
-    return out, sig
+        cands[3] = snaive
+    return LocalFit(cands, sig, adjusted, future, multiplicative)
 
 
 def _intermittent_candidates(y: np.ndarray, h: int) -> dict:
@@ -303,8 +348,92 @@ def classify(y: np.ndarray, settings: Settings) -> str:
     return "regular"
 
 
-def kejing_forecast(y: np.ndarray, start: int, h: int, settings: Settings) -> SeriesForecast:
-    """The default method for one series (see the module docstring)."""
+@dataclass
+class Origin:
+    """One rolling origin of a regular series: the local fit on the months before ``cut`` and what followed."""
+
+    cut: int
+    fit: LocalFit
+    actual: np.ndarray
+    scale: float  # in-sample MAE of the seasonal naive on the training months (the MASE scale); 0 = unusable
+
+
+@dataclass
+class RegularParts:
+    """What one process computes for a regular or short series; blend.py combines it with the global models."""
+
+    final: LocalFit
+    origins: list[Origin]
+
+    def pack(self) -> np.ndarray:
+        """One flat float array: a Dask worker or forked process sends one array a series instead of some
+        twenty small objects (pickling those cost more than the blend itself; measured 0.45 s vs 0.02 s for
+        5,000 series). Floats are copied bit for bit, so packed and unpacked results are identical."""
+        head = [float(len(self.origins))]
+        body: list[np.ndarray] = []
+        for fit, extra in [(self.final, (0.0, 0.0))] + [(o.fit, (float(o.cut), o.scale)) for o in self.origins]:
+            steps = fit.cands.shape[1]
+            has_future = fit.future is not None
+            head += [float(steps), float(len(fit.adjusted)), float(has_future), float(fit.multiplicative), *extra]
+            body += [fit.cands.ravel(), fit.sigma, fit.adjusted]
+            if has_future:
+                body.append(fit.future)
+        body += [o.actual for o in self.origins]
+        return np.concatenate([np.array(head), *body])
+
+    @classmethod
+    def unpack(cls, a: np.ndarray) -> RegularParts:
+        """The inverse of :meth:`pack`."""
+        k = int(a[0])
+        heads = a[1 : 1 + 6 * (k + 1)].reshape(k + 1, 6)
+        pos = 1 + 6 * (k + 1)
+        c = len(LOCAL_CANDIDATES)
+        fits = []
+        for steps, n, has_future, mult, _, _ in heads.tolist():
+            steps, n = int(steps), int(n)
+            cands = a[pos : pos + c * steps].reshape(c, steps)
+            pos += c * steps
+            sigma, adjusted = a[pos : pos + steps], a[pos + steps : pos + steps + n]
+            pos += steps + n
+            future = None
+            if has_future:
+                future, pos = a[pos : pos + steps], pos + steps
+            fits.append(LocalFit(cands, sigma, adjusted, future, bool(mult)))
+        origins = []
+        for fit, (steps, _, _, _, cut, scale) in zip(fits[1:], heads[1:].tolist(), strict=True):
+            origins.append(Origin(int(cut), fit, a[pos : pos + int(steps)], scale))
+            pos += int(steps)
+        return cls(fits[0], origins)
+
+
+def mase_scale(train: np.ndarray, season: int) -> float:
+    """The MASE denominator: in-sample MAE of the seasonal naive (lag 1 when the history is not longer)."""
+    lag = season if len(train) > season else 1
+    if len(train) <= lag:
+        return 0.0
+    return float(np.mean(np.abs(train[lag:] - train[:-lag])))
+
+
+def origins_of(n: int, h: int, settings: Settings, min_train: int, whole_season: bool = False) -> tuple[int, list[int]]:
+    """Backtest horizon and the cuts of the rolling origins (latest first) that leave ``min_train`` months.
+
+    The backtest horizon is ``h`` capped at ``select_horizon``. With ``whole_season`` it is ``select_horizon``
+    (a whole year) whenever the history allows one such origin, even for a shorter ``h``: the series of one call
+    usually end in the same month, so backtests of 1-3 months would all fall in the same few calendar months
+    (never the festival months, say) and teach the blend weights that only suit those months.
+    """
+    if whole_season:
+        full = max(1, settings.select_horizon)
+        cuts = [c for c in (n - full * k for k in range(1, settings.select_folds + 1)) if c >= min_train]
+        if cuts:
+            return full, cuts
+    hb = max(1, min(h, settings.select_horizon))
+    cuts = [n - hb * k for k in range(1, settings.select_folds + 1)]
+    return hb, [c for c in cuts if c >= min_train]
+
+
+def kejing_forecast(y: np.ndarray, start: int, h: int, settings: Settings) -> SeriesForecast | RegularParts:
+    """The default method for one series: finished for the simple classes, parts to blend for regular ones."""
     kind = classify(y, settings)
     steps = np.arange(1, h + 1)
     if kind == "zero":
@@ -316,64 +445,48 @@ def kejing_forecast(y: np.ndarray, start: int, h: int, settings: Settings) -> Se
     if kind == "flat":
         return SeriesForecast(np.full(h, float(y[-1])), np.zeros(h), "flat")
     if kind == "intermittent":
-        return _choose(y, start, h, settings, intermittent=True)
-    return _choose(y, start, h, settings, intermittent=False)
+        return _choose_intermittent(y, h, settings)
+    # an origin must leave enough history for the seasonality test (2 seasons + 1), or its fits would be of
+    # another kind than the final one (no seasonal index) and teach the blend the wrong weights
+    hb, cuts = origins_of(len(y), h, settings, 2 * settings.season + 1, whole_season=True)
+    origins = [
+        Origin(c, local_fit(y[:c], start, hb, settings), y[c : c + hb], mase_scale(y[:c], settings.season))
+        for c in cuts
+    ]
+    return RegularParts(local_fit(y, start, h, settings), origins)
 
 
-def _snaive_sigma(y: np.ndarray, h: int, m: int) -> np.ndarray:
-    diffs = y[m:] - y[:-m]
-    s = float(np.sqrt(np.mean(diffs * diffs))) if len(diffs) else 0.0
-    return s * np.sqrt(np.floor(np.arange(h) / m) + 1)
+def _choose_intermittent(y: np.ndarray, h: int, settings: Settings) -> SeriesForecast:
+    """Rolling-origin choice among the Croston family: their mean unless one is clearly better.
 
-
-def _choose(y: np.ndarray, start: int, h: int, settings: Settings, intermittent: bool) -> SeriesForecast:
-    """Rolling-origin choice on the series' own history: the combination unless a single model is clearly better.
-
-    Regular series are judged by mean absolute error (what MASE and WAPE reward); intermittent series by squared
-    error, because absolute error favours forecasting zero, which would starve small shops in the allocation.
+    Judged by squared error, because absolute error favours forecasting zero, which would starve small shops
+    in the allocation.
     """
-    n = len(y)
-    hb = max(1, min(h, settings.select_horizon))
-    min_train = 2 * settings.season if not intermittent else 6
+    hb, cuts = origins_of(len(y), h, settings, 6)
     errors: dict[str, float] = {}
-    folds: list[tuple[dict, np.ndarray, np.ndarray, np.ndarray]] = []  # candidates, sigma, actuals, train
-    for k in range(1, settings.select_folds + 1):
-        cut = n - hb * k
-        if cut < min_train:
-            break
+    folds: list[tuple[dict, np.ndarray, np.ndarray]] = []  # candidates, sigma, actuals
+    for cut in cuts:
         train, actual = y[:cut], y[cut : cut + hb]
-        if intermittent:
-            cands, fold_sig = _intermittent_candidates(train, hb), np.full(hb, float(np.std(train)))
-        else:
-            cands, fold_sig = _regular_candidates(train, start, hb, settings)
-        folds.append((cands, fold_sig, actual, train))
+        cands, fold_sig = _intermittent_candidates(train, hb), np.full(hb, float(np.std(train)))
+        folds.append((cands, fold_sig, actual))
         for name, f in cands.items():
             e = np.maximum(f, 0) - actual
-            errors[name] = errors.get(name, 0.0) + float(np.mean(e * e) if intermittent else np.mean(np.abs(e)))
-    if intermittent:
-        cands = _intermittent_candidates(y, h)
-        sig = np.full(h, float(np.std(y)))
-    else:
-        cands, sig = _regular_candidates(y, start, h, settings)
+            errors[name] = errors.get(name, 0.0) + float(np.mean(e * e))
+    cands = _intermittent_candidates(y, h)
+    sig = np.full(h, float(np.std(y)))
     chosen = "combo"
     if errors:
         best = min(errors, key=lambda k: (errors[k], k))
         if best != "combo" and errors[best] < settings.margin * errors["combo"]:
             chosen = best
-    mean = cands[chosen]
-    if chosen == "seasonal_naive":
-        sig = _snaive_sigma(y, h, settings.season)
     resid = None
     if folds:
         # the chosen model's own backtest errors, in units of the sigma it gave on that fold: the calibration
-        # data, obtained from forecasts already made for the choice (nothing refitted)
+        # data, obtained from forecasts already made for the choice (nothing refitted); a zero sigma gives NaN
         resid = np.empty((len(folds), hb))
-        for i, (fc, fs, actual, train) in enumerate(folds):
-            if chosen == "seasonal_naive":
-                fs = _snaive_sigma(train, hb, settings.season)
-            # a zero sigma gives NaN (dividing by NaN raises no warning), left out by the calibration
+        for i, (fc, fs, actual) in enumerate(folds):
             resid[i] = (actual - np.maximum(fc[chosen], 0)) / np.where(fs > 0, fs, np.nan)
-    return SeriesForecast(mean, sig, chosen, resid, "intermittent" if intermittent else "regular")
+    return SeriesForecast(cands[chosen], sig, chosen, resid, "intermittent")
 
 
 # ---------------------------------------------------------------- baselines
@@ -415,16 +528,24 @@ def auto_ets_forecast(y: np.ndarray, h: int, season: int) -> SeriesForecast:
 METHODS = ("kejing", "seasonal_naive", "auto_ets")
 
 
-def forecast_one(y: np.ndarray, start: int, h: int, method: str, settings: Settings) -> SeriesForecast:
-    """Dispatch one series to ``method``; NaN-free, never negative."""
+def forecast_one(y: np.ndarray, start: int, h: int, method: str, settings: Settings) -> SeriesForecast | RegularParts:
+    """Dispatch one series to ``method``; NaN-free, never negative. A regular series of the Kejing method comes
+    back as :class:`RegularParts`, finished by ``blend.blend_regular`` once every chunk is in."""
     if method == "kejing":
         res = kejing_forecast(y, start, h, settings)
+        if isinstance(res, RegularParts):
+            return res
     elif method == "seasonal_naive":
         res = seasonal_naive_forecast(y, h, settings.season)
     elif method == "auto_ets":
         res = auto_ets_forecast(y, h, settings.season)
     else:
         raise ValueError(f"未知预测方法 / unknown method {method!r}; use one of {', '.join(METHODS)}")
+    return finish(res, settings)
+
+
+def finish(res: SeriesForecast, settings: Settings) -> SeriesForecast:
+    """NaN-free, never-negative forecast; sigmas (and residuals in sigma units) scaled by ``interval_scale``."""
     mean = np.maximum(np.nan_to_num(np.asarray(res.mean, dtype=float)), 0.0)
     sigma = np.abs(np.nan_to_num(np.asarray(res.sigma, dtype=float))) * settings.interval_scale
     resid = res.resid

@@ -1,0 +1,300 @@
+"""The blend of a regular series: local candidates, pooled autoregressions, weights learned on the backtest.
+
+Why a blend learned across the series of a call, rather than one series at a time:
+
+* A fixed combination (the old default: the mean of SES, two Theta lines and the seasonal naive) is good on
+  noisy, weakly seasonal series and poor on smooth trending ones (MASE 1.22 x AutoETS on US employment) and on
+  strongly seasonal ones; which candidate deserves weight depends on the kind of data, and the series of one
+  call (one tobacco company's shops x specs) are mostly of one kind. Weights learned on their pooled
+  backtest adapt to it.
+* Choosing per series from its own few backtest origins alone is noisy; here the series' own backtest only tilts the
+  pooled weights (``w_c`` proportional to ``exp(z_c - beta * relative_error_c)``), and how much it tilts
+  (``beta``) is learned as well: on one origin's errors, with the tilt taken from the other origin, so that
+  the evidence is never judged on itself.
+* Pooled ("global") autoregressions learn from every series of the call at once (cross-learning, Montero-Manso
+  and Hyndman 2021): one linear model of each of the next months from the last ``global_lags`` months, each
+  window divided by its mean level, fitted by least squares over the windows of all series; on the raw series
+  (it learns the seasonality from the lags), on the seasonally adjusted ones, and on the logarithms (growth
+  rates). On few or short series
+  they drop out of the blend by themselves (no fit, or no weight).
+
+Everything here runs once, after every chunk is back, on arrays in series order: the local, forked and Dask
+runs give identical results. The price is that a regular series' forecast depends on the other series
+forecast with it (as the interval calibration already did); ``Settings(blend=False)`` gives every series the
+prior weights (:data:`PRIOR_LOGITS`), which depend on nothing but the series itself.
+
+Short histories: a series needs a whole-season backtest origin (``select_horizon`` months after at least
+2 seasons + 1 months, see ``models.origins_of``) to teach or tilt the weights; when too few series have one, the
+prior weights are used as they are. On 36-month shop histories that is the old fixed combination.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .models import LOCAL_CANDIDATES, RegularParts, SeriesForecast, Settings
+
+CANDIDATES = (*LOCAL_CANDIDATES, "global_ar", "global_ar_adjusted", "global_ar_log")
+# Weights before any learning (logits): the mean of SES, the two Theta lines and the seasonal naive (the old
+# fixed combination, robust on short and noisy series), the other candidates at e**-3 of their weight each.
+PRIOR_LOGITS = np.array([0.0, 0.0, 0.0, 0.0, -3.0, -3.0, -3.0, -3.0, -3.0])
+_EPS = 1e-4  # smoothing of |error| in the learning loss (errors are in MASE units, about 1)
+_CLIP = 10.0  # a pooled AR forecast never leaves +-10 times the level of its input window
+_CLIP_LOG = 3.0  # nor, in log space, a factor e**3 = 20 from it
+
+
+Blocks = list[tuple[np.ndarray, np.ndarray]]  # (row numbers, series of one length stacked as rows)
+
+
+def _blocks(series: list[np.ndarray]) -> Blocks:
+    """The series grouped by length (shortest first), each group stacked into one matrix."""
+    by_length: dict[int, list[int]] = {}
+    for i, y in enumerate(series):
+        by_length.setdefault(len(y), []).append(i)
+    return [(np.asarray(rows), np.stack([series[i] for i in rows])) for _, rows in sorted(by_length.items())]
+
+
+def _normalise(x: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs made level-free: minus their mean (log space) or divided by their mean |value|; rows kept, level."""
+    if log:
+        level = x.mean(axis=1)
+        return x - level[:, None], np.ones(len(x), dtype=bool), level
+    level = np.abs(x).mean(axis=1)
+    ok = level > 0
+    return x[ok] / level[ok, None], ok, level[ok]
+
+
+def pooled_ar(series: list[np.ndarray] | Blocks, h: int, settings: Settings, log: bool = False) -> np.ndarray:
+    """Forecasts (series x h) of the pooled autoregression; NaN where a series is too short (or not positive).
+
+    Direct: one least-squares fit with ``h`` right-hand sides, the months 1..h after each window of
+    ``global_lags`` months, over the latest ``global_windows`` windows of every series. A window is divided by
+    its mean level, or in log space (``log``: growth rates) has its mean log subtracted, so that big and small
+    series share one model. A small ridge keeps the normal equations solvable. ``series`` may come already
+    grouped (:func:`_blocks`), which saves restacking when one set of series serves several fits.
+    """
+    blocks = _blocks(series) if series and isinstance(series[0], np.ndarray) else series
+    n = sum(len(rows) for rows, _ in blocks)
+    lags = settings.global_lags
+    out = np.full((n, h), np.nan)
+    if log:  # only series that never hit zero have a logarithm
+        positive = [(rows, m) for rows, m in blocks if m.shape[1]]
+        blocks = [(rows[m.min(axis=1) > 0], np.log(m[m.min(axis=1) > 0])) for rows, m in positive]
+    width = lags + h
+    windows = [
+        sliding_window_view(m, width, axis=1)[:, -settings.global_windows :, :].reshape(-1, width)
+        for _, m in blocks
+        if m.shape[1] >= width and len(m)
+    ]
+    if not windows:
+        return out
+    w = np.vstack(windows)
+    x, ok, level = _normalise(w[:, :lags], log)
+    if len(x) < 2 * (lags + 1):
+        return out
+    target = w[ok, lags:] - level[:, None] if log else w[ok, lags:] / level[:, None]
+    x1 = np.c_[x, np.ones(len(x))]
+    a = x1.T @ x1
+    a[np.diag_indices_from(a)] += settings.global_ridge * np.trace(a) / len(a)
+    try:
+        beta = np.linalg.solve(a, x1.T @ target)
+    except np.linalg.LinAlgError:
+        return out
+    if not np.all(np.isfinite(beta)):
+        return out
+    for rows, m in blocks:
+        if m.shape[1] < lags or not len(m):
+            continue
+        x, ok, level = _normalise(m[:, -lags:], log)
+        pred = np.clip(np.c_[x, np.ones(len(x))] @ beta, -_CLIP_LOG if log else -_CLIP, _CLIP_LOG if log else _CLIP)
+        out[rows[ok]] = np.exp(pred + level[:, None]) if log else pred * level[:, None]
+    return out
+
+
+def _global_candidates(raw: list[np.ndarray], fits: list, h: int, settings: Settings) -> np.ndarray:
+    """The three pooled-AR candidates (series x 3 x h) of one origin: raw, seasonally adjusted, log."""
+    blocks = _blocks(raw)
+    plain = pooled_ar(blocks, h, settings)
+    adj = pooled_ar([f.adjusted for f in fits], h, settings)
+    for i, f in enumerate(fits):
+        if f.future is not None:
+            adj[i] = adj[i] * f.future[:h] if f.multiplicative else adj[i] + f.future[:h]
+    return np.stack([plain, adj, pooled_ar(blocks, h, settings, log=True)], axis=1)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    w = np.exp(logits)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def blend_weights(z: np.ndarray, beta: float, rel: np.ndarray, avail: np.ndarray) -> np.ndarray:
+    """Per-series weights: softmax of ``z - beta * rel`` over the available candidates."""
+    return _softmax(np.where(avail, z[None, :] - beta * rel, -np.inf))
+
+
+def _relative(r: np.ndarray, avail: np.ndarray) -> np.ndarray:
+    """Each candidate's backtest error over the mean of the series' available candidates (1 = average)."""
+    mask = avail & np.isfinite(r)
+    r = np.where(mask, r, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = r / (r.sum(axis=1, keepdims=True) / mask.sum(axis=1, keepdims=True))
+    return np.where(mask & np.isfinite(rel), rel, 1.0)
+
+
+def _loss(theta: np.ndarray, e: np.ndarray, rel: np.ndarray, avail: np.ndarray, lam: float):
+    """Mean smoothed |scaled error| of the blended backtest forecasts, and its gradient in (z, log beta)."""
+    c = e.shape[1]
+    z, beta = theta[:c], float(np.exp(theta[c]))
+    w = blend_weights(z, beta, rel, avail)
+    r = np.einsum("nc,nch->nh", w, e)
+    s = np.sqrt(r * r + _EPS)
+    n, hh = r.shape
+    dev = z - PRIOR_LOGITS
+    dev = dev - dev.mean()
+    loss = float(s.mean()) + lam * float(dev @ dev)
+    g = np.einsum("nh,nch->nc", r / s / (n * hh), e)
+    dlogit = w * (g - (w * g).sum(axis=1, keepdims=True))
+    grad_z = dlogit.sum(axis=0) + 2 * lam * dev
+    grad_b = -beta * float((dlogit * rel).sum())
+    return loss, np.r_[grad_z, grad_b]
+
+
+def learn_weights(e: np.ndarray, rel: np.ndarray, avail: np.ndarray, prior: float) -> tuple[np.ndarray, float]:
+    """``(z, beta)`` minimising the blended backtest error ``e`` (rows x candidates x steps, in MASE units).
+
+    ``rel`` is each row's relative error per candidate from another origin; ``prior`` pseudo-series pull ``z``
+    toward equal weights. Smooth loss, analytic gradient, L-BFGS-B: deterministic for the same input.
+    """
+    from scipy.optimize import minimize  # scipy comes with statsforecast
+
+    c = e.shape[1]
+    e = np.where(avail[:, :, None], np.nan_to_num(e), 0.0)
+    lam = prior / max(1, len(e))
+    res = minimize(
+        _loss,
+        np.zeros(c + 1),  # equal weights: started from the prior, the search stalls near it (measured)
+        args=(e, rel, avail, lam),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-10.0, 10.0)] * c + [(-6.0, 3.0)],
+    )
+    return res.x[:c], float(np.exp(res.x[c]))
+
+
+@dataclass
+class _Backtest:
+    """The regular series that have origin ``k`` with backtest horizon ``hb``, and their errors there."""
+
+    k: int
+    members: np.ndarray  # indices into the call's regular series, ascending
+    cands: np.ndarray  # members x candidates x hb, never negative, NaN where unavailable
+    actual: np.ndarray  # members x hb
+    err: np.ndarray  # (cands - actual) / MASE scale
+    avail: np.ndarray  # members x candidates
+    usable: np.ndarray  # members: the MASE scale is positive
+    r: np.ndarray  # members x candidates: mean |err|, NaN where unavailable or unusable
+
+
+def _backtests(values: list[np.ndarray], parts: list[RegularParts], settings: Settings) -> list[_Backtest]:
+    """Candidates (local and global) at every origin, grouped by origin number and backtest horizon."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, p in enumerate(parts):
+        for k, o in enumerate(p.origins):
+            groups.setdefault((k, len(o.actual)), []).append(i)
+    out = []
+    for (k, hb), members in sorted(groups.items()):
+        origins = [parts[i].origins[k] for i in members]
+        raw = [values[i][: o.cut] for i, o in zip(members, origins, strict=True)]
+        local = np.stack([o.fit.cands for o in origins])
+        pooled = _global_candidates(raw, [o.fit for o in origins], hb, settings)
+        cands = np.maximum(np.concatenate([local, pooled], axis=1), 0.0)
+        actual = np.stack([o.actual for o in origins])
+        scale = np.array([o.scale for o in origins])
+        avail = np.isfinite(cands).all(axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            err = (cands - actual[:, None, :]) / np.where(scale > 0, scale, np.nan)[:, None, None]
+        usable = scale > 0
+        r = np.where(avail & usable[:, None], np.abs(err).mean(axis=2), np.nan)
+        out.append(_Backtest(k, np.asarray(members), cands, actual, err, avail, usable, r))
+    return out
+
+
+def _learn(full: list[_Backtest], settings: Settings) -> tuple[np.ndarray, float]:
+    """Blend parameters from the whole-season backtests (the prior when there are too few rows).
+
+    Learning rows: every (series, origin) with a usable scale. The tilt of a row comes from the same series'
+    next older origin (the one after it for the oldest), never from the errors the row is judged on.
+    """
+    c = len(CANDIDATES)
+    if not settings.blend or not full:
+        return PRIOR_LOGITS.copy(), 0.0
+    errs, rels, avails = [], [], []
+    for j, bt in enumerate(full):
+        rel = np.ones((len(bt.members), c))
+        other = j + 1 if j + 1 < len(full) else j - 1
+        if 0 <= other != j:
+            ot = full[other]
+            common = np.intersect1d(bt.members, ot.members)
+            rel[np.searchsorted(bt.members, common)] = _relative(ot.r, ot.avail)[np.searchsorted(ot.members, common)]
+        keep = bt.usable & bt.avail.any(axis=1)
+        errs.append(bt.err[keep])
+        rels.append(rel[keep])
+        avails.append(bt.avail[keep])
+    err, rel, avail = np.concatenate(errs), np.concatenate(rels), np.concatenate(avails)
+    if len(err) < settings.blend_min_series:
+        return PRIOR_LOGITS.copy(), 0.0
+    if len(err) > settings.blend_max_series:
+        pick = np.linspace(0, len(err) - 1, settings.blend_max_series).round().astype(int)
+        err, rel, avail = err[pick], rel[pick], avail[pick]
+    z, beta = learn_weights(err, rel, avail, settings.blend_prior)
+    return z, beta
+
+
+def blend_regular(
+    values: list[np.ndarray], parts: list[RegularParts], h: int, settings: Settings
+) -> list[SeriesForecast]:
+    """Finish the regular and short series of a call: global candidates, learned weights, blended forecasts."""
+    n = len(parts)
+    c = len(CANDIDATES)
+    final = np.concatenate(
+        [np.stack([p.final.cands for p in parts]), _global_candidates(values, [p.final for p in parts], h, settings)],
+        axis=1,
+    )
+    backtests = _backtests(values, parts, settings)
+    # only whole-season backtests teach weights and tilt (see models.origins_of); shorter ones (series with too
+    # little history for a whole season) still give residuals for the interval calibration
+    full = [bt for bt in backtests if bt.cands.shape[2] == settings.select_horizon]
+    z, beta = _learn(full, settings)
+
+    # each series' tilt: its relative backtest error per candidate, averaged over its whole-season origins
+    total = np.zeros((n, c))
+    count = np.zeros((n, c))
+    for bt in full:
+        ok = np.isfinite(bt.r)
+        total[bt.members] += np.where(ok, bt.r, 0.0)
+        count[bt.members] += ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_r = np.where(count > 0, total / count, np.nan)
+    avail_final = np.isfinite(final).all(axis=2)
+    rel_final = _relative(mean_r, avail_final & (count > 0))
+    w = blend_weights(z, beta, rel_final, avail_final)
+    means = np.einsum("nc,nch->nh", w, np.nan_to_num(final))
+
+    resid_rows: list[dict[int, np.ndarray]] = [{} for _ in range(n)]
+    for bt in backtests:
+        wk = blend_weights(z, beta, rel_final[bt.members], bt.avail & avail_final[bt.members])
+        combined = np.einsum("nc,nch->nh", wk, np.nan_to_num(bt.cands))
+        for j, i in enumerate(bt.members.tolist()):
+            sig = parts[i].origins[bt.k].fit.sigma
+            # a zero sigma gives NaN (dividing by NaN raises no warning), left out by the calibration
+            resid_rows[i][bt.k] = (bt.actual[j] - combined[j]) / np.where(sig > 0, sig, np.nan)
+    out = []
+    for i, p in enumerate(parts):
+        rows = resid_rows[i]
+        resid = np.vstack([rows[k] for k in sorted(rows)]) if rows else None
+        out.append(SeriesForecast(means[i], p.final.sigma, "blend", resid, "regular"))
+    return out

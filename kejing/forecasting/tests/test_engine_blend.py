@@ -1,0 +1,117 @@
+"""The learned blend of regular series: pooled autoregressions, weight learning, prior for short histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kejing.forecasting.engine import Settings, backtest, forecast
+from kejing.forecasting.engine.blend import (
+    CANDIDATES,
+    PRIOR_LOGITS,
+    _learn,
+    _loss,
+    blend_weights,
+    learn_weights,
+    pooled_ar,
+)
+
+
+def test_pooled_ar_continues_exact_growth():
+    # 30 series growing 1 % a month from different levels: y_t = a * 1.01**t. Every window divided by its mean
+    # level gives the same numbers, and the month after a window is 1.01 x its last month, so the pooled least
+    # squares fit is exact and the forecast for step j is last * 1.01**j (e.g. 100 * 1.01**60 * 1.01 for a = 100).
+    t = np.arange(60)
+    series = [a * 1.01**t for a in np.linspace(50, 500, 30)]
+    s = Settings(global_ridge=0.0)
+    out = pooled_ar(series, 3, s)
+    expected = np.array([y[-1] * 1.01 ** np.arange(1, 4) for y in series])
+    np.testing.assert_allclose(out, expected, rtol=1e-8)
+    # in log space the growth rate is the same constant: log y_{t+1} - log y_t = log 1.01
+    np.testing.assert_allclose(pooled_ar(series, 3, s, log=True), expected, rtol=1e-8)
+    # a series shorter than the lags (24) has no pooled forecast
+    assert np.isnan(pooled_ar([*series, np.ones(10)], 3, s)[-1]).all()
+
+
+def test_loss_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    n, c, h = 40, len(CANDIDATES), 4
+    avail = rng.uniform(size=(n, c)) > 0.1
+    avail[:, 0] = True
+    e = np.where(avail[:, :, None], rng.normal(size=(n, c, h)), 0.0)
+    rel = rng.uniform(0.5, 1.5, (n, c))
+    theta = rng.normal(size=c + 1) * 0.3
+    _, grad = _loss(theta, e, rel, avail, 0.1)
+    step = 1e-6
+    numeric = [
+        (_loss(theta + d, e, rel, avail, 0.1)[0] - _loss(theta - d, e, rel, avail, 0.1)[0]) / (2 * step)
+        for d in np.eye(len(theta)) * step
+    ]
+    np.testing.assert_allclose(grad, numeric, atol=1e-7)
+
+
+def test_learning_finds_the_candidate_without_error():
+    # Candidate 2 never errs; the others err by +-1 (scaled) at random: the learned weights put almost everything
+    # on candidate 2, while the prior alone would spread it over the first four.
+    rng = np.random.default_rng(1)
+    n, c = 400, len(CANDIDATES)
+    e = rng.choice([-1.0, 1.0], size=(n, c, 12))
+    e[:, 2, :] = 0.0
+    avail = np.ones((n, c), dtype=bool)
+    z, beta = learn_weights(e, np.ones((n, c)), avail, prior=0.25)
+    w = blend_weights(z, beta, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
+    assert w[2] > 0.9
+    prior = blend_weights(PRIOR_LOGITS, 0.0, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
+    # e**-3 = 0.0498: the prior gives 1 / (4 + 5 x 0.0498) = 0.2354 to each of the first four candidates
+    assert prior[:4] == pytest.approx([1 / (4 + 5 * np.exp(-3))] * 4)
+
+
+def test_without_whole_season_backtests_the_prior_is_used():
+    z, beta = _learn([], Settings())
+    assert beta == 0.0 and (z == PRIOR_LOGITS).all()
+
+
+def _trending(n_series: int, months: int, seed: int) -> pd.DataFrame:
+    # smooth upward trends of different slopes, a mild seasonal wave and noise: AutoETS-friendly series on which
+    # the old fixed combination (SES, Theta lines, seasonal naive) lags behind the trend
+    rng = np.random.default_rng(seed)
+    frames = []
+    t = np.arange(months)
+    for i in range(n_series):
+        slope = rng.uniform(0.5, 2.0)
+        y = 100 + slope * t + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, months)
+        ds = pd.date_range("2010-01-01", periods=months, freq="MS")
+        frames.append(pd.DataFrame({"unique_id": f"s{i:03d}", "ds": ds, "y": y}))
+    return pd.concat(frames)
+
+
+def test_learned_blend_beats_the_fixed_prior_on_trending_series():
+    df = _trending(60, 96, seed=3)
+    learned = backtest(df, horizon=12, folds=1, methods=("kejing",))["methods"]["kejing"]["mase"]
+    fixed = backtest(df, horizon=12, folds=1, methods=("kejing",), settings=Settings(blend=False))
+    assert learned < 0.8 * fixed["methods"]["kejing"]["mase"]
+
+
+def test_blend_forecasts_are_labelled_and_safe():
+    out = forecast(_trending(40, 60, seed=4), horizon=6)
+    assert set(out["model"]) == {"blend"}
+    assert (out["yhat"] >= 0).all() and (out["lo_80"] <= out["yhat"]).all() and (out["yhat"] <= out["hi_80"]).all()
+
+
+def test_packed_parts_round_trip_bit_for_bit():
+    from kejing.forecasting.engine.models import RegularParts, kejing_forecast
+
+    t = np.arange(60)
+    y = 100 + t + 10 * np.sin(2 * np.pi * t / 12)
+    parts = kejing_forecast(y, 2020 * 12, 3, Settings())
+    # whole-season origins: cuts 60 - 12 = 48 and 36; 24 leaves less than 2 seasons + 1 month of history
+    assert isinstance(parts, RegularParts) and [o.cut for o in parts.origins] == [48, 36]
+    back = RegularParts.unpack(parts.pack())
+    pairs = [(parts.final, back.final)] + [(o.fit, p.fit) for o, p in zip(parts.origins, back.origins, strict=True)]
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.cands, b.cands)
+        np.testing.assert_array_equal(a.adjusted, b.adjusted)
+        np.testing.assert_array_equal(a.sigma, b.sigma)
+        assert (a.future is None) == (b.future is None) and a.multiplicative == b.multiplicative
+    assert [(o.cut, o.scale) for o in parts.origins] == [(o.cut, o.scale) for o in back.origins]
