@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .models import LOCAL_CANDIDATES, RegularParts, SeriesForecast, Settings
+from .models import LOCAL_CANDIDATES, Group, SeriesForecast, Settings
 
 CANDIDATES = (*LOCAL_CANDIDATES, "global_ar", "global_ar_adjusted", "global_ar_log")
 # Weights before any learning (logits): the mean of SES, the two Theta lines and the seasonal naive (the old
@@ -114,15 +114,20 @@ def pooled_ar(series: list[np.ndarray] | Blocks, h: int, settings: Settings, log
     return out
 
 
-def _global_candidates(raw: list[np.ndarray], fits: list, h: int, settings: Settings) -> np.ndarray:
-    """The three pooled-AR candidates (series x 3 x h) of one origin: raw, seasonally adjusted, log."""
-    blocks = _blocks(raw)
-    plain = pooled_ar(blocks, h, settings)
-    adj = pooled_ar([f.adjusted for f in fits], h, settings)
-    for i, f in enumerate(fits):
-        if f.future is not None:
-            adj[i] = adj[i] * f.future[:h] if f.multiplicative else adj[i] + f.future[:h]
-    return np.stack([plain, adj, pooled_ar(blocks, h, settings, log=True)], axis=1)
+def _global_candidates(raw: Blocks, adjusted: Blocks, future: np.ndarray, mult: np.ndarray, h: int, settings: Settings):
+    """The three pooled-AR candidates (series x 3 x h) of one origin: raw, seasonally adjusted, log.
+
+    ``raw`` and ``adjusted`` hold the same series in the same rows; ``future`` is the seasonal index of the
+    forecast months (NaN where the series is not seasonal) and ``mult`` says whether it multiplies.
+    """
+    plain = pooled_ar(raw, h, settings)
+    adj = pooled_ar(adjusted, h, settings)
+    seasonal = np.isfinite(future[:, 0])
+    times = seasonal & mult
+    plus = seasonal & ~mult
+    adj[times] *= future[times, :h]
+    adj[plus] += future[plus, :h]
+    return np.stack([plain, adj, pooled_ar(raw, h, settings, log=True)], axis=1)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -190,36 +195,42 @@ class _Backtest:
     """The regular series that have origin ``k`` with backtest horizon ``hb``, and their errors there."""
 
     k: int
-    members: np.ndarray  # indices into the call's regular series, ascending
+    members: np.ndarray  # slots (positions in the blend's order) of these series, ascending
     cands: np.ndarray  # members x candidates x hb, never negative, NaN where unavailable
     actual: np.ndarray  # members x hb
+    sigma: np.ndarray  # members x hb: the local sigma on that origin (for the calibration residuals)
     err: np.ndarray  # (cands - actual) / MASE scale
     avail: np.ndarray  # members x candidates
     usable: np.ndarray  # members: the MASE scale is positive
     r: np.ndarray  # members x candidates: mean |err|, NaN where unavailable or unusable
 
 
-def _backtests(values: list[np.ndarray], parts: list[RegularParts], settings: Settings) -> list[_Backtest]:
+def _backtests(groups: list[Group], slots: list[np.ndarray], raw: list[np.ndarray], settings: Settings):
     """Candidates (local and global) at every origin, grouped by origin number and backtest horizon."""
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i, p in enumerate(parts):
-        for k, o in enumerate(p.origins):
-            groups.setdefault((k, len(o.actual)), []).append(i)
+    keys = sorted({(k, g.actual[k].shape[1]) for g in groups for k in range(len(g.cuts))})
     out = []
-    for (k, hb), members in sorted(groups.items()):
-        origins = [parts[i].origins[k] for i in members]
-        raw = [values[i][: o.cut] for i, o in zip(members, origins, strict=True)]
-        local = np.stack([o.fit.cands for o in origins])
-        pooled = _global_candidates(raw, [o.fit for o in origins], hb, settings)
-        cands = np.maximum(np.concatenate([local, pooled], axis=1), 0.0)
-        actual = np.stack([o.actual for o in origins])
-        scale = np.array([o.scale for o in origins])
+    for k, hb in keys:
+        chosen = [j for j, g in enumerate(groups) if len(g.cuts) > k and g.actual[k].shape[1] == hb]
+        fits = [groups[j].origins[k] for j in chosen]
+        members = np.concatenate([slots[j] for j in chosen])
+        # rows of the candidate matrix: the chosen groups one after the other
+        starts = np.cumsum([0, *(len(slots[j]) for j in chosen)])
+        rows = [np.arange(starts[i], starts[i + 1]) for i in range(len(chosen))]
+        raw_blocks = [(r, raw[j][:, : groups[j].cuts[k]]) for r, j in zip(rows, chosen, strict=True)]
+        adj_blocks = [(r, groups[j].origins[k].adjusted) for r, j in zip(rows, chosen, strict=True)]
+        future = np.concatenate([f.future for f in fits])
+        mult = np.concatenate([f.multiplicative for f in fits])
+        pooled = _global_candidates(raw_blocks, adj_blocks, future, mult, hb, settings)
+        cands = np.maximum(np.concatenate([np.concatenate([f.cands for f in fits]), pooled], axis=1), 0.0)
+        actual = np.concatenate([groups[j].actual[k] for j in chosen])
+        scale = np.concatenate([groups[j].scale[k] for j in chosen])
         avail = np.isfinite(cands).all(axis=2)
         with np.errstate(invalid="ignore", divide="ignore"):
             err = (cands - actual[:, None, :]) / np.where(scale > 0, scale, np.nan)[:, None, None]
         usable = scale > 0
         r = np.where(avail & usable[:, None], np.abs(err).mean(axis=2), np.nan)
-        out.append(_Backtest(k, np.asarray(members), cands, actual, err, avail, usable, r))
+        sigma = np.concatenate([f.sigma for f in fits])
+        out.append(_Backtest(k, members, cands, actual, sigma, err, avail, usable, r))
     return out
 
 
@@ -254,17 +265,29 @@ def _learn(full: list[_Backtest], settings: Settings) -> tuple[np.ndarray, float
     return z, beta
 
 
-def blend_regular(
-    values: list[np.ndarray], parts: list[RegularParts], h: int, settings: Settings
-) -> list[SeriesForecast]:
-    """Finish the regular and short series of a call: global candidates, learned weights, blended forecasts."""
-    n = len(parts)
+def blend_regular(values: list[np.ndarray], groups: list[Group], h: int, settings: Settings) -> list[SeriesForecast]:
+    """Finish the regular and short series of a call: global candidates, learned weights, blended forecasts.
+
+    ``values[i]`` is the history of the i-th packed regular series; the result comes in that order.
+    """
     c = len(CANDIDATES)
-    final = np.concatenate(
-        [np.stack([p.final.cands for p in parts]), _global_candidates(values, [p.final for p in parts], h, settings)],
-        axis=1,
+    # slots: the series in group order; members of every group are contiguous and ascending
+    sizes = [len(g.rows) for g in groups]
+    offsets = np.cumsum([0, *sizes])
+    slots = [np.arange(offsets[j], offsets[j + 1]) for j in range(len(groups))]
+    n = int(offsets[-1])
+    raw = [np.stack([values[i] for i in g.rows.tolist()]) for g in groups]
+    final_local = np.concatenate([g.final.cands for g in groups])
+    pooled = _global_candidates(
+        list(zip(slots, raw, strict=True)),
+        [(slots[j], g.final.adjusted) for j, g in enumerate(groups)],
+        np.concatenate([g.final.future for g in groups]),
+        np.concatenate([g.final.multiplicative for g in groups]),
+        h,
+        settings,
     )
-    backtests = _backtests(values, parts, settings)
+    final = np.concatenate([final_local, pooled], axis=1)
+    backtests = _backtests(groups, slots, raw, settings)
     # only whole-season backtests teach weights and tilt (see models.origins_of); shorter ones (series with too
     # little history for a whole season) still give residuals for the interval calibration
     full = [bt for bt in backtests if bt.cands.shape[2] == settings.select_horizon]
@@ -283,18 +306,19 @@ def blend_regular(
     rel_final = _relative(mean_r, avail_final & (count > 0))
     w = blend_weights(z, beta, rel_final, avail_final)
     means = np.einsum("nc,nch->nh", w, np.nan_to_num(final))
+    sigmas = np.concatenate([g.final.sigma for g in groups])
 
-    resid_rows: list[dict[int, np.ndarray]] = [{} for _ in range(n)]
-    for bt in backtests:
+    resid_rows: list[list[np.ndarray]] = [[] for _ in range(n)]
+    for bt in sorted(backtests, key=lambda b: b.k):
         wk = blend_weights(z, beta, rel_final[bt.members], bt.avail & avail_final[bt.members])
         combined = np.einsum("nc,nch->nh", wk, np.nan_to_num(bt.cands))
-        for j, i in enumerate(bt.members.tolist()):
-            sig = parts[i].origins[bt.k].fit.sigma
-            # a zero sigma gives NaN (dividing by NaN raises no warning), left out by the calibration
-            resid_rows[i][bt.k] = (bt.actual[j] - combined[j]) / np.where(sig > 0, sig, np.nan)
-    out = []
-    for i, p in enumerate(parts):
-        rows = resid_rows[i]
-        resid = np.vstack([rows[k] for k in sorted(rows)]) if rows else None
-        out.append(SeriesForecast(means[i], p.final.sigma, "blend", resid, "regular"))
+        # a zero sigma gives NaN (dividing by NaN raises no warning), left out by the calibration
+        resid = (bt.actual - combined) / np.where(bt.sigma > 0, bt.sigma, np.nan)
+        for slot, row in zip(bt.members.tolist(), resid, strict=True):
+            resid_rows[slot].append(row)
+    out: list = [None] * n
+    order = np.concatenate([g.rows for g in groups])
+    for slot, i in enumerate(order.tolist()):
+        rows = resid_rows[slot]
+        out[i] = SeriesForecast(means[slot], sigmas[slot], "blend", np.vstack(rows) if rows else None, "regular")
     return out

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .blend import blend_regular
-from .models import METHODS, RegularParts, Settings, finish, forecast_one, z_value
+from .models import METHODS, RegularParts, Settings, finish, forecast_one, unpack_groups, z_value
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
 
@@ -131,8 +131,8 @@ def forecast_panel(
     items = [x for r in results for x in r]
     regular = [i for i, x in enumerate(items) if isinstance(x, np.ndarray)]  # packed RegularParts
     if regular:
-        unpacked = [RegularParts.unpack(items[i]) for i in regular]
-        blended = blend_regular([panel.values[i] for i in regular], unpacked, h, settings)
+        groups = unpack_groups([items[i] for i in regular])
+        blended = blend_regular([panel.values[i] for i in regular], groups, h, settings)
         for i, res in zip(regular, blended, strict=True):
             items[i] = finish(res, settings)
     means = np.vstack([x.mean for x in items])

@@ -381,29 +381,67 @@ class RegularParts:
         body += [o.actual for o in self.origins]
         return np.concatenate([np.array(head), *body])
 
-    @classmethod
-    def unpack(cls, a: np.ndarray) -> RegularParts:
-        """The inverse of :meth:`pack`."""
+
+@dataclass
+class Fits:
+    """One origin's (or the final) local fits of a group of series that share a layout: row i is series i."""
+
+    cands: np.ndarray  # series x LOCAL_CANDIDATES x steps
+    sigma: np.ndarray  # series x steps
+    adjusted: np.ndarray  # series x months of history
+    future: np.ndarray  # series x steps; NaN rows where the series is not seasonal
+    multiplicative: np.ndarray  # series, bool
+
+
+@dataclass
+class Group:
+    """Regular series with one layout (history length, origins, backtest horizons), unpacked together."""
+
+    rows: np.ndarray  # positions among the call's packed regular series
+    final: Fits
+    cuts: list[int]
+    origins: list[Fits]
+    actual: list[np.ndarray]  # per origin: series x backtest horizon
+    scale: list[np.ndarray]  # per origin: series (MASE scale, 0 = unusable)
+
+
+def unpack_groups(packed: list[np.ndarray]) -> list[Group]:
+    """Unpack :meth:`RegularParts.pack` arrays, series of the same layout stacked into matrices.
+
+    A call's series mostly share a few layouts (same history length and origins), so the blend works on a few
+    matrices instead of one object per series and origin. Groups come in order of first appearance.
+    """
+    layouts: dict[tuple, list[int]] = {}
+    for i, a in enumerate(packed):
         k = int(a[0])
         heads = a[1 : 1 + 6 * (k + 1)].reshape(k + 1, 6)
+        key = (len(a), k, heads[:, [0, 1, 2, 4]].tobytes())
+        layouts.setdefault(key, []).append(i)
+    c = len(LOCAL_CANDIDATES)
+    groups = []
+    for members in layouts.values():
+        m = np.stack([packed[i] for i in members])
+        k = int(m[0, 0])
+        heads = m[0, 1 : 1 + 6 * (k + 1)].reshape(k + 1, 6)
         pos = 1 + 6 * (k + 1)
-        c = len(LOCAL_CANDIDATES)
         fits = []
-        for steps, n, has_future, mult, _, _ in heads.tolist():
+        for j, (steps, n, has_future, _, _, _) in enumerate(heads.tolist()):
             steps, n = int(steps), int(n)
-            cands = a[pos : pos + c * steps].reshape(c, steps)
+            cands = m[:, pos : pos + c * steps].reshape(len(m), c, steps)
             pos += c * steps
-            sigma, adjusted = a[pos : pos + steps], a[pos + steps : pos + steps + n]
+            sigma, adjusted = m[:, pos : pos + steps], m[:, pos + steps : pos + steps + n]
             pos += steps + n
-            future = None
+            future = np.full((len(m), steps), np.nan)
             if has_future:
-                future, pos = a[pos : pos + steps], pos + steps
-            fits.append(LocalFit(cands, sigma, adjusted, future, bool(mult)))
-        origins = []
-        for fit, (steps, _, _, _, cut, scale) in zip(fits[1:], heads[1:].tolist(), strict=True):
-            origins.append(Origin(int(cut), fit, a[pos : pos + int(steps)], scale))
+                future, pos = m[:, pos : pos + steps], pos + steps
+            fits.append(Fits(cands, sigma, adjusted, future, m[:, 1 + 6 * j + 3] > 0))
+        actual = []
+        for steps in heads[1:, 0].tolist():
+            actual.append(m[:, pos : pos + int(steps)])
             pos += int(steps)
-        return cls(fits[0], origins)
+        scale = [m[:, 1 + 6 * j + 5] for j in range(1, k + 1)]
+        groups.append(Group(np.asarray(members), fits[0], [int(x) for x in heads[1:, 4]], fits[1:], actual, scale))
+    return groups
 
 
 def mase_scale(train: np.ndarray, season: int) -> float:

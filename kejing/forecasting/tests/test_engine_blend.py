@@ -100,18 +100,31 @@ def test_blend_forecasts_are_labelled_and_safe():
 
 
 def test_packed_parts_round_trip_bit_for_bit():
-    from kejing.forecasting.engine.models import RegularParts, kejing_forecast
+    from kejing.forecasting.engine.models import RegularParts, kejing_forecast, unpack_groups
 
     t = np.arange(60)
-    y = 100 + t + 10 * np.sin(2 * np.pi * t / 12)
-    parts = kejing_forecast(y, 2020 * 12, 3, Settings())
+    y = 100 + 0.2 * t + 30 * np.sin(2 * np.pi * t / 12)  # clearly seasonal: a seasonal index
+    z = 50 + np.random.default_rng(0).normal(0, 3, 60)  # noise: no seasonal index (future NaN after unpacking)
+    parts = [kejing_forecast(v, 2020 * 12, 3, Settings()) for v in (y, z, 2 * y)]
     # whole-season origins: cuts 60 - 12 = 48 and 36; 24 leaves less than 2 seasons + 1 month of history
-    assert isinstance(parts, RegularParts) and [o.cut for o in parts.origins] == [48, 36]
-    back = RegularParts.unpack(parts.pack())
-    pairs = [(parts.final, back.final)] + [(o.fit, p.fit) for o, p in zip(parts.origins, back.origins, strict=True)]
-    for a, b in pairs:
-        np.testing.assert_array_equal(a.cands, b.cands)
-        np.testing.assert_array_equal(a.adjusted, b.adjusted)
-        np.testing.assert_array_equal(a.sigma, b.sigma)
-        assert (a.future is None) == (b.future is None) and a.multiplicative == b.multiplicative
-    assert [(o.cut, o.scale) for o in parts.origins] == [(o.cut, o.scale) for o in back.origins]
+    assert all(isinstance(p, RegularParts) and [o.cut for o in p.origins] == [48, 36] for p in parts)
+    groups = unpack_groups([p.pack() for p in parts])
+    # y and 2y share a layout (seasonal); z has none of the seasonal index, so a layout of its own
+    assert [list(g.rows) for g in groups] == [[0, 2], [1]]
+    for g in groups:
+        assert g.cuts == [48, 36]
+        for row, i in enumerate(g.rows.tolist()):
+            p = parts[i]
+            pairs = [(p.final, g.final)] + list(zip([o.fit for o in p.origins], g.origins, strict=True))
+            for a, b in pairs:
+                np.testing.assert_array_equal(a.cands, b.cands[row])
+                np.testing.assert_array_equal(a.adjusted, b.adjusted[row])
+                np.testing.assert_array_equal(a.sigma, b.sigma[row])
+                if a.future is None:
+                    assert np.isnan(b.future[row]).all()
+                else:
+                    np.testing.assert_array_equal(a.future, b.future[row])
+                assert a.multiplicative == bool(b.multiplicative[row])
+            for k, o in enumerate(p.origins):
+                np.testing.assert_array_equal(o.actual, g.actual[k][row])
+                assert o.scale == g.scale[k][row]
