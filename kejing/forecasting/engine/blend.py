@@ -268,7 +268,8 @@ def _learn(full: list[_Backtest], settings: Settings) -> tuple[np.ndarray, float
 def blend_regular(values: list[np.ndarray], groups: list[Group], h: int, settings: Settings) -> list[SeriesForecast]:
     """Finish the regular and short series of a call: global candidates, learned weights, blended forecasts.
 
-    ``values[i]`` is the history of the i-th packed regular series; the result comes in that order.
+    ``values[i]`` is the history of the i-th packed regular series; the result comes in that order, finished
+    (as :func:`models.finish` would, vectorised).
     """
     c = len(CANDIDATES)
     # slots: the series in group order; members of every group are contiguous and ascending
@@ -305,20 +306,23 @@ def blend_regular(values: list[np.ndarray], groups: list[Group], h: int, setting
     avail_final = np.isfinite(final).all(axis=2)
     rel_final = _relative(mean_r, avail_final & (count > 0))
     w = blend_weights(z, beta, rel_final, avail_final)
-    means = np.einsum("nc,nch->nh", w, np.nan_to_num(final))
-    sigmas = np.concatenate([g.final.sigma for g in groups])
+    # finished as models.finish does, for all series at once: never negative, no NaN, sigmas scaled
+    means = np.maximum(np.nan_to_num(np.einsum("nc,nch->nh", w, np.nan_to_num(final))), 0.0)
+    scale = settings.interval_scale
+    sigmas = np.abs(np.nan_to_num(np.concatenate([g.final.sigma for g in groups]))) * scale
 
     resid_rows: list[list[np.ndarray]] = [[] for _ in range(n)]
     for bt in sorted(backtests, key=lambda b: b.k):
         wk = blend_weights(z, beta, rel_final[bt.members], bt.avail & avail_final[bt.members])
         combined = np.einsum("nc,nch->nh", wk, np.nan_to_num(bt.cands))
         # a zero sigma gives NaN (dividing by NaN raises no warning), left out by the calibration
-        resid = (bt.actual - combined) / np.where(bt.sigma > 0, bt.sigma, np.nan)
+        resid = (bt.actual - combined) / np.where(bt.sigma > 0, bt.sigma * scale, np.nan)
         for slot, row in zip(bt.members.tolist(), resid, strict=True):
             resid_rows[slot].append(row)
     out: list = [None] * n
     order = np.concatenate([g.rows for g in groups])
     for slot, i in enumerate(order.tolist()):
         rows = resid_rows[slot]
-        out[i] = SeriesForecast(means[slot], sigmas[slot], "blend", np.vstack(rows) if rows else None, "regular")
+        resid = np.vstack(rows) if rows and scale > 0 else None
+        out[i] = SeriesForecast(means[slot], sigmas[slot], "blend", resid, "regular")
     return out

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .blend import blend_regular
-from .models import METHODS, RegularParts, Settings, finish, forecast_one, unpack_groups, z_value
+from .models import METHODS, RegularParts, Settings, forecast_one, unpack_groups, z_value
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
 
@@ -134,7 +134,7 @@ def forecast_panel(
         groups = unpack_groups([items[i] for i in regular])
         blended = blend_regular([panel.values[i] for i in regular], groups, h, settings)
         for i, res in zip(regular, blended, strict=True):
-            items[i] = finish(res, settings)
+            items[i] = res
     means = np.vstack([x.mean for x in items])
     sigmas = np.vstack([x.sigma for x in items])
     models = [x.model for x in items]
