@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .blend import blend_regular
-from .models import METHODS, RegularParts, Settings, forecast_one, unpack_groups, z_value
+from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
 
@@ -80,17 +80,27 @@ def to_panel(df: Any) -> Panel:
     return Panel(list(ids), starts, values)
 
 
-def _run_chunk(values: Sequence[np.ndarray], starts: Sequence[int], h: int, method: str, settings: Settings) -> list:
-    """Forecast a list of series (module-level so that processes and Dask workers can import it).
+def _run_chunk(flat: np.ndarray, lengths: np.ndarray, starts: Sequence[int], h: int, method: str, settings: Settings):
+    """Forecast the series of one chunk (module-level so that processes and Dask workers can import it).
 
-    Each item is a finished :class:`SeriesForecast`, or the packed :class:`RegularParts` of a regular series
-    (one float array), which :func:`forecast_panel` blends once every chunk is back.
+    The chunk travels as one array of all its months plus the series lengths, and comes back as one array of
+    the packed :class:`RegularParts` of its regular series (with their lengths and positions) plus the finished
+    :class:`SeriesForecast` of the others: a few large objects instead of thousands of small ones, whose
+    pickling would otherwise be a serial cost of the client.
     """
-    out: list = []
-    for y, s in zip(values, starts, strict=True):
-        res = forecast_one(np.asarray(y, dtype=float), int(s), h, method, settings)
-        out.append(res.pack() if isinstance(res, RegularParts) else res)
-    return out
+    values = np.split(flat, np.cumsum(lengths)[:-1])
+    packed: list[np.ndarray] = []
+    positions: list[int] = []
+    finished: dict[int, SeriesForecast] = {}
+    for i, (y, s) in enumerate(zip(values, starts, strict=True)):
+        res = forecast_one(y, int(s), h, method, settings)
+        if isinstance(res, RegularParts):
+            packed.append(res.pack())
+            positions.append(i)
+        else:
+            finished[i] = res
+    sizes = np.array([len(a) for a in packed], dtype=np.int64)
+    return (np.concatenate(packed) if packed else np.zeros(0)), sizes, positions, finished, len(values)
 
 
 def forecast_panel(
@@ -116,19 +126,28 @@ def forecast_panel(
     n = len(panel.values)
     if n == 0:
         return (np.zeros((0, h)), np.zeros((0, h)), [], [], []) if details else (np.zeros((0, h)), np.zeros((0, h)), [])
-    parts = [(panel.values[i : i + chunk], panel.starts[i : i + chunk].tolist()) for i in range(0, n, chunk)]
+    parts = []
+    for i in range(0, n, chunk):
+        vals = panel.values[i : i + chunk]
+        lengths = np.array([len(v) for v in vals], dtype=np.int64)
+        parts.append((np.concatenate(vals).astype(float), lengths, panel.starts[i : i + chunk].tolist()))
     if dask_client is not None:
-        futures = [dask_client.submit(_run_chunk, v, s, h, method, settings, pure=False) for v, s in parts]
+        futures = [dask_client.submit(_run_chunk, f, ln, s, h, method, settings, pure=False) for f, ln, s in parts]
         results = dask_client.gather(futures)
     elif n_jobs != 1 and len(parts) > 1:
         workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
         k = len(parts)
         with ProcessPoolExecutor(max_workers=min(workers, k), mp_context=get_context("fork")) as pool:
-            vals, starts = [p[0] for p in parts], [p[1] for p in parts]
-            results = list(pool.map(_run_chunk, vals, starts, [h] * k, [method] * k, [settings] * k))
+            cols = list(zip(*parts, strict=True))
+            results = list(pool.map(_run_chunk, *cols, [h] * k, [method] * k, [settings] * k))
     else:
-        results = [_run_chunk(v, s, h, method, settings) for v, s in parts]
-    items = [x for r in results for x in r]
+        results = [_run_chunk(f, ln, s, h, method, settings) for f, ln, s in parts]
+    items: list = []
+    for flat, sizes, positions, finished, count in results:
+        chunk_items: list = [finished.get(j) for j in range(count)]
+        for j, a in zip(positions, np.split(flat, np.cumsum(sizes)[:-1]) if len(sizes) else [], strict=True):
+            chunk_items[j] = a
+        items.extend(chunk_items)
     regular = [i for i, x in enumerate(items) if isinstance(x, np.ndarray)]  # packed RegularParts
     if regular:
         groups = unpack_groups([items[i] for i in regular])
