@@ -2,7 +2,8 @@
 
 Public interface (used by the forecasting app and the ``kejing forecast`` / ``kejing allocate`` commands):
 
-* :func:`forecast` — per-series model choice, Spring Festival move, intervals; local, processes or Dask;
+* :func:`forecast` — learned blend of local and pooled models, Spring Festival move, intervals; local,
+  processes or Dask;
 * :func:`backtest` — rolling-origin MASE/WAPE of the Kejing method against SeasonalNaive and AutoETS;
 * :func:`allocate` — integer balancing of a supply to customers (proportional or by tier), exact totals;
 * :func:`spring_festival` — the festival's Gregorian date for a year.

@@ -34,7 +34,7 @@ def warm_up() -> bool:
 def bench_forecast(
     series: int, horizon: int = 3, n_jobs: int = 2, ets_series: int = 200, dask: bool = False, repeats: int = 2
 ) -> dict:
-    """Series per second of ``forecast(method="kejing")`` (classing, rolling-origin choice, intervals included)
+    """Series per second of ``forecast(method="kejing")`` (classing, backtest origins, blend, intervals included)
     against statsforecast's AutoETS on the same synthetic shops, both with ``n_jobs`` processes.
 
     The Kejing run is repeated ``repeats`` times and the fastest counts (the same rule for every timing here),

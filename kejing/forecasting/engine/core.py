@@ -242,8 +242,10 @@ def forecast(
     series' interval (never its forecast) depends on the other series forecast with it.
 
     ``n_jobs`` > 1 (or -1 for all cores) forks local processes; ``dask_client`` (a ``distributed.Client``) sends
-    the same chunks to a Dask cluster. All three give identical numbers because every series is forecast on
-    its own. ``chunk`` is the number of series per task.
+    the same chunks to a Dask cluster. All three give identical numbers: the per-series work is the same whatever
+    the chunk, and the pooled part (:mod:`.blend`: global models, learned weights) runs once afterwards on all
+    series in a fixed order. A regular series' forecast therefore depends on the other series of the call.
+    ``chunk`` is the number of series per task.
     """
     if horizon < 1:
         raise ValueError("horizon 必须 ≥ 1 / horizon must be at least 1")

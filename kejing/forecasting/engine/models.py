@@ -1,8 +1,8 @@
-"""Forecasts of one series: classing, candidate models, per-series choice by rolling origin, intervals.
+"""Forecasts of one series: classing, local candidate models at the final and the backtest origins, intervals.
 
 Everything here works on one series at a time (a float array and the month index of its first value) and never
-looks at another series. That is what makes the result independent of how the series are split into chunks:
-the local run, ``n_jobs`` processes and a Dask cluster give bit-identical forecasts.
+looks at another series; it runs in the chunks (locally, in processes or on Dask). Regular series come back as
+:class:`RegularParts`, which ``blend.py`` finishes once all chunks are in, pooling across the series of the call.
 
 The fitted models are statsforecast's (``SimpleExponentialSmoothingOptimized``, ``SeasonalNaive``,
 ``CrostonOptimized``, ``ADIDA``, ``IMAPA``, ``TSB``, ``AutoETS``). The Kejing method arranges them:
@@ -11,16 +11,15 @@ The fitted models are statsforecast's (``SimpleExponentialSmoothingOptimized``, 
   applied only when the lag-``season`` autocorrelation is significant at 90 %, the test used by the Theta
   method and the M4 benchmarks; its January/February indices follow the Spring Festival (see
   :func:`seasonal_index`);
-* on the seasonally adjusted series, statsforecast's optimised SES and two Theta forecasts, which are that SES
-  plus a half (theta line 2) or two thirds (theta line 3) of the slope of the linear trend (Hyndman & Billah
-  2003 showed that the Theta method is SES with such a drift);
+* on the seasonally adjusted series, statsforecast's optimised SES, two Theta forecasts (that SES plus a half or
+  two thirds of the slope of the linear trend; Hyndman & Billah 2003 showed that the Theta method is SES with
+  such a drift), the naive and a local trend (the slope of the last two years);
 * a seasonal naive forecast corrected for the festival move;
-* their mean (the default), unless one single model beat it clearly on the series' own rolling-origin backtest.
+* the same at up to ``select_folds`` rolling origins, for the blend weights and the interval calibration.
 
 Why not AutoETS or AutoARIMA inside the default: statsforecast's AutoETS fits 15-30 models by numerical
 optimisation (about 40 ms a monthly series here), AutoARIMA about 400 ms; the throughput goal (1,000 series a
-second on two cores, model choice included) leaves 2 ms a series. The combination above measured better than
-AutoETS on the M3 firm-shipment series anyway (docs/forecasting-engine.md).
+second on two cores, model choice included) leaves 2 ms a series for four fits (docs/forecasting-engine.md).
 """
 
 from __future__ import annotations
