@@ -23,7 +23,7 @@ from kejing.customers.selectors import visible_customers
 from kejing.org.scoping import get_staff
 
 from . import cycle, selectors, services
-from .models import ForecastLine, KeyCustomer, Round, ShopKey, WeeklyReport
+from .models import ForecastLine, KeyCustomer, Round, ShopKey, SpecialOrder, WeeklyReport
 
 router = Router(tags=["forecasting"])
 
@@ -477,3 +477,82 @@ def revoke_shop_key(request, customer_id: int, key_id: int):
     key = get_object_or_404(ShopKey.objects.select_related("customer"), pk=key_id, customer=_shop(request, customer_id))
     services.revoke_shop_key(request.user, key)
     return key
+
+
+class SpecialOrderIn(Schema):
+    customer_id: int
+    spec: str
+    quantity: int
+    kind: str
+    reason: str
+    month: str = ""
+
+
+class SpecialOrderOut(Schema):
+    id: int
+    customer_id: int
+    spec: str
+    month: dt.date
+    quantity: int
+    kind: str
+    reason: str
+    state: str
+    within_limit: bool
+    raised_by: str
+    decided_by: str | None
+    note: str
+
+
+class DecisionIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+def _order_out(o: SpecialOrder) -> dict[str, Any]:
+    return {
+        "id": o.pk,
+        "customer_id": o.customer_id,
+        "spec": o.spec.code,
+        "month": o.month,
+        "quantity": o.quantity,
+        "kind": o.kind,
+        "reason": o.reason,
+        "state": o.state,
+        "within_limit": o.within_limit,
+        "raised_by": o.raised_by.employee_no,
+        "decided_by": o.decided_by.employee_no if o.decided_by else None,
+        "note": o.note,
+    }
+
+
+@router.get("/special-orders", response=list[SpecialOrderOut], summary="Emergency and special orders in my scope")
+def special_orders(request, state: str = "", limit: int = 100):
+    qs = services.visible_special_orders(request.user)
+    if state:
+        qs = qs.filter(state=state)
+    return [_order_out(o) for o in qs[: max(1, min(limit, 1000))]]
+
+
+@router.post(
+    "/special-orders",
+    response={201: SpecialOrderOut, 400: Message, 403: Message},
+    summary="Raise an emergency or special order for one of my shops (approved at once within my limits)",
+)
+@_forbidden_as_403
+def raise_special_order(request, body: SpecialOrderIn):
+    o = services.raise_special_order(
+        request.user, body.customer_id, body.spec, body.month, body.quantity, body.kind, body.reason
+    )
+    return Status(201, _order_out(o))
+
+
+@router.post(
+    "/special-orders/{order_id}/decision",
+    response={200: SpecialOrderOut, 400: Message, 403: Message, 404: Message},
+    summary="Approve or reject a waiting special order (managers of the shop's unit)",
+)
+@_forbidden_as_403
+def decide_special_order(request, order_id: int, body: DecisionIn):
+    if not services.visible_special_orders(request.user).filter(pk=order_id).exists():
+        raise HttpError(404, "没有这张订单 / no such order")
+    return _order_out(services.decide_special_order(request.user, order_id, body.approve, body.note))

@@ -342,3 +342,47 @@ class ShopKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}/{self.name}"
+
+
+class SpecialOrder(models.Model):
+    """An order a CM raises for a shop outside the monthly forecast (source L2799).
+
+    Emergency orders (the shop ran out) and special orders (a group purchase, a wedding, a funeral). Within the
+    limits granted to CMs (``[special_orders]`` of the forecasting policy) it is approved at once; above them
+    it waits for a manager of the shop's unit. An approved order is added to the shop's ledger for its month
+    (ordered and supplied).
+    """
+
+    class Kind(models.TextChoices):
+        EMERGENCY = "emergency", _("emergency order")
+        GROUP = "group", _("group purchase")
+        WEDDING = "wedding", _("wedding")
+        FUNERAL = "funeral", _("funeral")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="special_orders")
+    spec = models.ForeignKey(Spec, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))
+    quantity = models.PositiveIntegerField(_("quantity (cartons)"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    within_limit = models.BooleanField(_("within the CM's limit"), default=False)
+    raised_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("decision note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("special order")
+        verbose_name_plural = _("special orders")
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["state", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.spec_id} {self.quantity} {self.kind}"

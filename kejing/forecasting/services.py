@@ -39,6 +39,7 @@ from .models import (
     Round,
     ShopKey,
     Spec,
+    SpecialOrder,
     Submission,
     Supply,
     UnitHistory,
@@ -973,3 +974,140 @@ def revoke_shop_key(user, key: ShopKey) -> bool:
         actor=user, action="shop_key_revoke", obj=key, customer=key.customer, changes={"revoked": [False, True]}
     )
     return True
+
+
+# -- emergency and special orders (source L2799) -----------------------------------------------------------------
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def special_limits() -> tuple[int, int]:
+    """``(per_order_limit, monthly_limit)`` in cartons from the policy's ``[special_orders]``."""
+    conf = policy().get("special_orders", {})
+    return int(conf.get("per_order_limit", 20)), int(conf.get("monthly_limit", 100))
+
+
+def raise_special_order(
+    user, customer_id: Any, spec_code: str, month: Any, quantity: Any, kind: str, reason: str
+) -> SpecialOrder:
+    """A CM orders for one of his shops outside the forecast. Approved at once within his limits (and then
+    written into the shop's ledger); otherwise it waits for a manager. The monthly limit counts only what the CM
+    approved on his own authority (orders a manager approved are the manager's). Every field error is named."""
+    staff = get_staff(user)
+    if staff is None or not staff.is_cm:
+        raise NotAllowed("应急/特殊订单由客户经理提出 / emergency and special orders are raised by the CM")
+    errors: dict[str, str] = {}
+    customer = visible_customers(user).filter(pk=_int_or_none(customer_id), industry="tobacco").first()
+    if customer is None:
+        errors["customer"] = "不是您负责的卷烟零售客户 / not one of your tobacco shops"
+    spec = Spec.objects.filter(code=(spec_code or "").strip()).first()
+    target = cycle.parse_month(str(month or "")) if month else cycle.month_start(timezone.localdate())
+    if target is None:
+        errors["month"] = "月份格式应为 2026-03 / month must look like 2026-03"
+    elif target < cycle.month_start(timezone.localdate()):
+        errors["month"] = "不能为过去的月份下单 / the month is already over"
+    if spec is None or (target is not None and not spec.on_sale(target)):
+        errors["spec"] = f"未知规格或该月不在售 / unknown spec, or not on sale that month: {spec_code!r}"
+    qty = _int_or_none(quantity)
+    if qty is None or qty <= 0:
+        errors["quantity"] = "数量须为正整数(条)/ quantity must be a whole number of cartons above 0"
+    elif qty > int(policy()["limits"]["max_line_qty"]):
+        errors["quantity"] = f"数量超过单行上限 / quantity above the line limit {policy()['limits']['max_line_qty']}"
+    if kind not in SpecialOrder.Kind.values:
+        errors["kind"] = f"类型须为 {', '.join(SpecialOrder.Kind.values)} / kind must be one of those"
+    if not (reason or "").strip():
+        errors["reason"] = "请说明原因 / the reason is required"
+    if errors:
+        raise ForecastError(errors)
+    per_order, monthly = special_limits()
+    with transaction.atomic():
+        used = (
+            SpecialOrder.objects.select_for_update()
+            .filter(raised_by=staff, month=target, within_limit=True)
+            .aggregate(total=Sum("quantity"))["total"]
+            or 0
+        )
+        within = qty <= per_order and used + qty <= monthly
+        order = SpecialOrder.objects.create(
+            customer=customer,
+            spec=spec,
+            month=target,
+            quantity=qty,
+            kind=kind,
+            reason=reason.strip()[:300],
+            raised_by=staff,
+            within_limit=within,
+        )
+        audit.record(
+            actor=user,
+            action="special_order",
+            obj=order,
+            changes={"quantity": [None, qty], "kind": [None, kind], "within_limit": [None, within]},
+        )
+        if within:
+            _approve(user, staff, order, f"在授权额度内自动批准 / within the CM's limit ({used + qty}/{monthly})")
+    return order
+
+
+def decide_special_order(user, order_id: Any, approve: bool, note: str = "") -> SpecialOrder:
+    """A manager of the shop's unit approves or rejects a waiting order (the shop must be in his scope)."""
+    staff = get_staff(user)
+    if not is_manager(user):
+        raise NotAllowed("只有管理人员可以审批 / only managers decide on special orders")
+    with transaction.atomic():
+        order = (
+            SpecialOrder.objects.select_for_update()
+            .filter(pk=_int_or_none(order_id), customer__in=visible_customers(user))
+            .first()
+        )
+        if order is None:
+            raise SpecialOrder.DoesNotExist
+        if order.state != SpecialOrder.State.PENDING:
+            raise ForecastError({"state": "该订单已处理 / this order has already been decided"})
+        if not approve and not (note or "").strip():
+            raise ForecastError({"note": "驳回须说明理由 / a rejection needs a note"})
+        if approve:
+            _approve(user, staff, order, (note or "").strip())
+        else:
+            order.state, order.decided_by, order.decided_at = SpecialOrder.State.REJECTED, staff, timezone.now()
+            order.note = note.strip()[:300]
+            order.save(update_fields=["state", "decided_by", "decided_at", "note"])
+            audit.record(
+                actor=user, action="special_order_reject", obj=order, changes={"state": ["pending", "rejected"]}
+            )
+    return order
+
+
+def _approve(user, staff: Staff | None, order: SpecialOrder, note: str) -> None:
+    """Approve and add the quantity to the shop's ledger for that month (ordered and supplied), audited."""
+    entry, _ = LedgerEntry.objects.select_for_update().get_or_create(
+        customer=order.customer, spec=order.spec, month=order.month
+    )
+    before = {"demand": entry.demand, "supplied": entry.supplied}
+    entry.demand = (entry.demand or 0) + order.quantity
+    entry.supplied = (entry.supplied or 0) + order.quantity
+    entry.save(update_fields=["demand", "supplied"])
+    audit.record(
+        actor=user,
+        action="ledger_special_order",
+        obj=entry,
+        changes={"demand": [before["demand"], entry.demand], "supplied": [before["supplied"], entry.supplied]},
+    )
+    order.state, order.decided_by, order.decided_at, order.note = (
+        SpecialOrder.State.APPROVED,
+        staff,
+        timezone.now(),
+        note,
+    )
+    order.save(update_fields=["state", "decided_by", "decided_at", "note"])
+    audit.record(actor=user, action="special_order_approve", obj=order, changes={"state": ["pending", "approved"]})
+
+
+def visible_special_orders(user):
+    """Special orders of the shops the user sees."""
+    return SpecialOrder.objects.filter(customer__in=visible_customers(user)).select_related(
+        "customer", "spec", "raised_by", "decided_by"
+    )

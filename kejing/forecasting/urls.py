@@ -24,4 +24,5 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("meeting/", views.meeting, name="meeting"),
     path("weekly/", views.weekly, name="weekly"),
+    path("special/", views.special_orders, name="special"),
 ]

@@ -39,6 +39,7 @@ from .models import (
     Round,
     ShopKey,
     Spec,
+    SpecialOrder,
     Supply,
     WeeklyReport,
 )
@@ -737,4 +738,101 @@ def shop_keys(request, customer_id: int):
         request,
         "forecasting/shop_keys.html",
         {"c": customer, "keys": keys, "raw": raw, "can_manage": services.can_manage_keys(request.user, customer)},
+    )
+
+
+# -- emergency and special orders -----------------------------------------------------------------------------
+@login_required
+def special_orders(request):
+    """CMs raise emergency and special orders for their shops; managers approve or reject those above the
+    CMs' limits. Everyone sees the orders of the shops in his scope; ``?export=xlsx`` downloads them."""
+    staff = get_staff(request.user)
+    posted = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("order"):
+                approve = request.POST.get("decision") == "approve"
+                services.decide_special_order(
+                    request.user, request.POST["order"], approve, request.POST.get("note", "")
+                )
+                messages.success(request, _("Order approved.") if approve else _("Order rejected."))
+            else:
+                order = services.raise_special_order(
+                    request.user,
+                    request.POST.get("customer"),
+                    request.POST.get("spec", ""),
+                    request.POST.get("month", ""),
+                    request.POST.get("quantity"),
+                    request.POST.get("kind", ""),
+                    request.POST.get("reason", ""),
+                )
+                if order.state == order.State.APPROVED:
+                    messages.success(request, _("Order approved within your limit and added to the ledger."))
+                else:
+                    messages.success(request, _("Order above your limit: it waits for a manager's approval."))
+            return redirect("forecasting:special")
+        except services.NotAllowed as exc:
+            return HttpResponseForbidden(_errors(exc))
+        except SpecialOrder.DoesNotExist as exc:
+            raise Http404 from exc
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+            posted = request.POST
+    orders = services.visible_special_orders(request.user)
+    state = request.GET.get("state", "")
+    if state in SpecialOrder.State.values:
+        orders = orders.filter(state=state)
+    if request.GET.get("export"):
+        headers = [
+            _("Month"),
+            _("Customer"),
+            _("Spec"),
+            _("Quantity"),
+            _("Kind"),
+            _("Reason"),
+            _("State"),
+            _("Raised by"),
+            _("Decided by"),
+            _("Note"),
+        ]
+        return table_response(
+            "special_orders",
+            headers,
+            (
+                [
+                    o.month.strftime("%Y-%m"),
+                    o.customer.name,
+                    o.spec.code,
+                    o.quantity,
+                    o.get_kind_display(),
+                    o.reason,
+                    o.get_state_display(),
+                    o.raised_by.name,
+                    o.decided_by.name if o.decided_by else "",
+                    o.note,
+                ]
+                for o in orders
+            ),
+            request.GET.get("export", "xlsx"),
+        )
+    page, query = paginate(request, orders)
+    per_order, monthly = services.special_limits()
+    shops = visible_customers(request.user).filter(industry="tobacco").order_by("name") if staff and staff.is_cm else []
+    return render(
+        request,
+        "forecasting/special.html",
+        {
+            "page": page,
+            "query": query,
+            "state": state,
+            "states": SpecialOrder.State.choices,
+            "kinds": SpecialOrder.Kind.choices,
+            "shops": shops,
+            "specs": Spec.objects.all(),
+            "per_order": per_order,
+            "monthly": monthly,
+            "month": timezone.localdate().strftime("%Y-%m"),
+            "can_decide": services.is_manager(request.user),
+            "posted": posted,
+        },
     )

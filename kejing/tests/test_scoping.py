@@ -103,6 +103,7 @@ def test_every_api_path_of_another_cm_is_404(org, foreign, client, token_for):
     bodies = {
         "change-requests": {"field": "order_cycle", "new_value": "W4", "reason": "x"},
         "decide": {"approve": True, "comment": "ok"},
+        "decision": {"approve": True, "note": "ok"},
         "record": {"visited_on": dt.date.today().isoformat(), "findings": "x", "followup": "y"},
         "{customer_id}": {"phone": "13811112222"},
     }
