@@ -556,3 +556,50 @@ def decide_special_order(request, order_id: int, body: DecisionIn):
     if not services.visible_special_orders(request.user).filter(pk=order_id).exists():
         raise HttpError(404, "没有这张订单 / no such order")
     return _order_out(services.decide_special_order(request.user, order_id, body.approve, body.note))
+
+
+class SurveyIn(Schema):
+    month: str = ""
+    stock: dict[str, int | None] = {}
+    sales_amount: str = ""  # checked by the service, which names the field
+    purchase_amount: str = ""
+    note: str = ""
+
+
+class SurveyOut(Schema):
+    customer_id: int
+    month: dt.date
+    sales_amount: str
+    purchase_amount: str
+    gross_profit: str
+    note: str
+
+
+@router.get("/survey", summary="Month-end survey by region unit: social inventory, stock-to-sales, gross margin")
+def survey_summary(request, month: str = ""):
+    target = services.survey_month(month)
+    if target is None:
+        raise HttpError(400, "月份格式应为 2026-03 / month must look like 2026-03")
+    return services.survey_summary(request.user, target)
+
+
+@router.put(
+    "/survey/{customer_id}",
+    response={200: SurveyOut, 400: Message, 403: Message, 404: Message},
+    summary="Enter a shop's month-end survey (its CM): stock per spec, sales and purchases of the month",
+)
+@_forbidden_as_403
+def save_survey(request, customer_id: int, body: SurveyIn):
+    get_object_or_404(visible_customers(request.user).filter(industry="tobacco"), pk=customer_id)
+    stock = {k: "" if v is None else v for k, v in body.stock.items()}
+    s = services.save_survey(
+        request.user, customer_id, body.month, stock, body.sales_amount, body.purchase_amount, body.note
+    )
+    return {
+        "customer_id": s.customer_id,
+        "month": s.month,
+        "sales_amount": str(s.sales_amount),
+        "purchase_amount": str(s.purchase_amount),
+        "gross_profit": str(s.gross_profit),
+        "note": s.note,
+    }

@@ -386,3 +386,32 @@ class SpecialOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.spec_id} {self.quantity} {self.kind}"
+
+
+class ShopSurvey(models.Model):
+    """The month-end profit survey of one shop (source L2813-L2821: social inventory and retailers' profit).
+
+    The stock per spec (the social inventory) goes into the shop's ledger (``LedgerEntry.stock``); this row keeps
+    the money side: the shop's cigarette sales and purchases of the month, from which its gross profit follows.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="surveys")
+    month = models.DateField(_("month"))
+    sales_amount = models.DecimalField(_("cigarette sales (yuan)"), max_digits=12, decimal_places=2)
+    purchase_amount = models.DecimalField(_("cigarette purchases (yuan)"), max_digits=12, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop survey")
+        verbose_name_plural = _("shop surveys")
+        ordering = ["-month", "customer_id"]
+        constraints = [models.UniqueConstraint(fields=["customer", "month"], name="survey_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+    @property
+    def gross_profit(self):
+        return self.sales_amount - self.purchase_amount

@@ -38,6 +38,7 @@ from .models import (
     PhaseTask,
     Round,
     ShopKey,
+    ShopSurvey,
     Spec,
     SpecialOrder,
     Submission,
@@ -1111,3 +1112,130 @@ def visible_special_orders(user):
     return SpecialOrder.objects.filter(customer__in=visible_customers(user)).select_related(
         "customer", "spec", "raised_by", "decided_by"
     )
+
+
+# -- month-end social inventory and profit survey (L2813-L2821) ------------------------------------------------
+def survey_specs(customer: Customer, month: dt.date) -> list[Spec]:
+    """The specs a shop is asked about: those in its ledger in the three months up to ``month``."""
+    first = cycle.add_months(month, -2)
+    ids = LedgerEntry.objects.filter(customer=customer, month__gte=first, month__lte=month).values("spec_id")
+    return list(Spec.objects.filter(pk__in=ids).order_by("code"))
+
+
+def survey_month(text: Any) -> dt.date | None:
+    """The month surveyed: this month by default; last month is still accepted (late entries early next month)."""
+    return cycle.parse_month(str(text)) if text else cycle.month_start(timezone.localdate())
+
+
+def save_survey(
+    user, customer_id: Any, month: Any, stock: dict[str, Any], sales_amount: Any, purchase_amount: Any, note: str = ""
+) -> ShopSurvey:
+    """The CM's month-end survey of one of his shops: stock per spec into the ledger, sales and purchases here.
+
+    Nothing is written unless every field is valid; errors name the field (``stock_<spec>`` for a stock).
+    Closing the last of his shops closes his survey-and-summary task of that month.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    staff = get_staff(user)
+    if staff is None or not staff.is_cm:
+        raise NotAllowed("库存与盈利调查由客户经理填写 / the survey is entered by the CM")
+    errors: dict[str, str] = {}
+    customer = visible_customers(user).filter(pk=_int_or_none(customer_id), industry="tobacco").first()
+    if customer is None:
+        raise Customer.DoesNotExist
+    target = survey_month(month)
+    this = cycle.month_start(timezone.localdate())
+    if target is None or target not in (this, cycle.add_months(this, -1)):
+        errors["month"] = "只能填写本月或上月的调查 / only this month or last month can be surveyed"
+    limit = int(policy()["limits"]["max_line_qty"])
+    specs = {sp.code: sp for sp in Spec.objects.filter(code__in=list(stock))}
+    quantities: dict[str, int] = {}
+    for code, raw in stock.items():
+        if str(raw).strip() == "":
+            continue
+        q = _int_or_none(raw)
+        if code not in specs:
+            errors[f"stock_{code}"] = f"未知规格 / unknown spec {code}"
+        elif q is None or q < 0 or q > limit:
+            errors[f"stock_{code}"] = f"{code} 库存须为 0–{limit} 的整数 / stock must be a whole number 0–{limit}"
+        else:
+            quantities[code] = q
+    amounts: dict[str, Decimal] = {}
+    for field, raw in (("sales_amount", sales_amount), ("purchase_amount", purchase_amount)):
+        try:
+            value = Decimal(str(raw).strip())
+            if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
+                raise InvalidOperation
+            amounts[field] = value.quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            errors[field] = "金额须为不小于 0 的数字(元)/ the amount must be a number of yuan, 0 or more"
+    if errors:
+        raise ForecastError(errors)
+    with transaction.atomic():
+        for code, q in quantities.items():
+            entry, _ = LedgerEntry.objects.select_for_update().get_or_create(
+                customer=customer, spec=specs[code], month=target
+            )
+            if entry.stock != q:
+                audit.record(actor=user, action="ledger_stock", obj=entry, changes={"stock": [entry.stock, q]})
+                entry.stock = q
+                entry.save(update_fields=["stock"])
+        survey = ShopSurvey.objects.filter(customer=customer, month=target).first()
+        before = (
+            {}
+            if survey is None
+            else {"sales_amount": str(survey.sales_amount), "purchase_amount": str(survey.purchase_amount)}
+        )
+        survey, _ = ShopSurvey.objects.update_or_create(
+            customer=customer,
+            month=target,
+            defaults={**amounts, "note": (note or "").strip()[:300], "recorded_by": staff},
+        )
+        after = {k: str(v) for k, v in amounts.items()}
+        audit.record(
+            actor=user,
+            action="shop_survey",
+            obj=survey,
+            changes={k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]},
+        )
+        mine = Customer.objects.filter(cm=staff, status="active", industry="tobacco")
+        if not mine.exclude(surveys__month=target).exists():
+            rnd = Round.objects.filter(target=cycle.add_months(target, 1)).first()
+            if rnd is not None:
+                close_phase_task(rnd, staff.pk, "summary")
+    return survey
+
+
+def survey_summary(user, month: dt.date) -> list[dict[str, Any]]:
+    """Per region unit in the user's scope: shops, shops surveyed, social inventory and sales of the month
+    (from the ledger), stock-to-sales ratio, surveyed sales, purchases, gross profit and margin."""
+    shops = visible_customers(user).filter(industry="tobacco", status="active")
+    rows: dict[int, dict[str, Any]] = {}
+    for unit_id, unit_name in shops.values_list("unit_id", "unit__name").distinct():
+        rows[unit_id] = {
+            "unit": unit_name,
+            "shops": 0,
+            "surveyed": 0,
+            "stock": 0,
+            "sold": 0,
+            "sales": 0.0,
+            "purchases": 0.0,
+        }
+    for unit_id, n in shops.values_list("unit_id").annotate(n=Count("pk")):
+        rows[unit_id]["shops"] = n
+    ledger = LedgerEntry.objects.filter(customer__in=shops, month=month).values("customer__unit_id")
+    for r in ledger.annotate(stock=Sum("stock"), sold=Sum("sold")):
+        rows[r["customer__unit_id"]]["stock"] = r["stock"] or 0
+        rows[r["customer__unit_id"]]["sold"] = r["sold"] or 0
+    surveys = ShopSurvey.objects.filter(customer__in=shops, month=month).values("customer__unit_id")
+    for r in surveys.annotate(n=Count("pk"), sales=Sum("sales_amount"), purchases=Sum("purchase_amount")):
+        row = rows[r["customer__unit_id"]]
+        row["surveyed"], row["sales"], row["purchases"] = r["n"], float(r["sales"]), float(r["purchases"])
+    out = []
+    for row in sorted(rows.values(), key=lambda x: x["unit"]):
+        row["stock_to_sales"] = round(row["stock"] / row["sold"], 2) if row["sold"] else None
+        row["profit"] = round(row["sales"] - row["purchases"], 2)
+        row["margin"] = round(row["profit"] / row["sales"], 4) if row["sales"] else None
+        out.append(row)
+    return out

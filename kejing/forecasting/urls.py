@@ -25,4 +25,6 @@ urlpatterns = [
     path("meeting/", views.meeting, name="meeting"),
     path("weekly/", views.weekly, name="weekly"),
     path("special/", views.special_orders, name="special"),
+    path("survey/", views.survey, name="survey"),
+    path("survey/<int:customer_id>/", views.survey_customer, name="survey_customer"),
 ]

@@ -38,6 +38,7 @@ from .models import (
     PhaseTask,
     Round,
     ShopKey,
+    ShopSurvey,
     Spec,
     SpecialOrder,
     Supply,
@@ -835,4 +836,95 @@ def special_orders(request):
             "can_decide": services.is_manager(request.user),
             "posted": posted,
         },
+    )
+
+
+# -- month-end survey -------------------------------------------------------------------------------------------
+def _survey_month_or_404(request) -> dt.date:
+    month = services.survey_month(request.GET.get("month") or request.POST.get("month"))
+    if month is None:
+        raise Http404
+    return month
+
+
+@login_required
+def survey(request):
+    """The month-end social-inventory and profit survey: the CM's shops with their state, and per region unit the
+    inventory, stock-to-sales ratio and gross margin (``?export=xlsx`` downloads the unit table)."""
+    month = _survey_month_or_404(request)
+    rows = services.survey_summary(request.user, month)
+    if request.GET.get("export"):
+        headers = [
+            _("Region unit"),
+            _("Shops"),
+            _("Surveyed"),
+            _("Social inventory (cartons)"),
+            _("Sold (cartons)"),
+            _("Stock-to-sales ratio"),
+            _("Sales (yuan)"),
+            _("Purchases (yuan)"),
+            _("Gross profit (yuan)"),
+            _("Gross margin"),
+        ]
+        keys = [
+            "unit",
+            "shops",
+            "surveyed",
+            "stock",
+            "sold",
+            "stock_to_sales",
+            "sales",
+            "purchases",
+            "profit",
+            "margin",
+        ]
+        return table_response(
+            "survey", headers, ([r[k] for k in keys] for r in rows), request.GET.get("export", "xlsx")
+        )
+    staff = get_staff(request.user)
+    shops = []
+    if staff and staff.is_cm:
+        done = set(ShopSurvey.objects.filter(customer__cm=staff, month=month).values_list("customer_id", flat=True))
+        for c in visible_customers(request.user).filter(industry="tobacco", status="active").order_by("code"):
+            shops.append({"c": c, "done": c.pk in done})
+    return render(request, "forecasting/survey.html", {"month": month, "rows": rows, "shops": shops})
+
+
+@login_required
+def survey_customer(request, customer_id: int):
+    """One shop's survey form, built for a phone: the stock of each spec it sells, then sales and purchases."""
+    customer = get_object_or_404(visible_customers(request.user).filter(industry="tobacco"), pk=customer_id)
+    month = _survey_month_or_404(request)
+    staff = get_staff(request.user)
+    own = bool(staff and staff.is_cm and customer.cm_id == staff.pk)
+    posted = None
+    if request.method == "POST":
+        if not own:
+            return HttpResponseForbidden(_("The survey is entered by the shop's CM."))
+        stock = {key[6:]: request.POST[key] for key in request.POST if key.startswith("stock_")}
+        try:
+            services.save_survey(
+                request.user,
+                customer.pk,
+                request.POST.get("month"),
+                stock,
+                request.POST.get("sales_amount", ""),
+                request.POST.get("purchase_amount", ""),
+                request.POST.get("note", ""),
+            )
+            messages.success(request, _("Survey saved."))
+            return redirect(f"{reverse('forecasting:survey')}?month={month:%Y-%m}")
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+            posted = request.POST
+    entries = {e.spec_id: e.stock for e in LedgerEntry.objects.filter(customer=customer, month=month)}
+    specs = [
+        {"spec": sp, "stock": posted.get(f"stock_{sp.code}", "") if posted else entries.get(sp.pk)}
+        for sp in services.survey_specs(customer, month)
+    ]
+    survey = ShopSurvey.objects.filter(customer=customer, month=month).first()
+    return render(
+        request,
+        "forecasting/survey_customer.html",
+        {"c": customer, "month": month, "specs": specs, "survey": survey, "own": own, "posted": posted},
     )
