@@ -35,6 +35,13 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
     first = page.locator("#customer-table tbody a").first
     if first.count():
         links.append(first.get_attribute("href"))
+    if username in ("cm001", "mm01"):
+        # pages of the monthly cycle's own menu: special orders, the month-end survey and one shop's survey form
+        links += ["/forecasting/special/", "/forecasting/survey/"]
+        page.goto(f"{base}/forecasting/survey/")
+        shop = page.locator("#survey-shops a").first
+        if shop.count():
+            links.append(shop.get_attribute("href"))
     for href in links:
         resp = page.goto(base + href)
         assert resp is not None and resp.status == 200, f"{username}: {href} answered {resp and resp.status}"
