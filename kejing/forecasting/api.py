@@ -553,9 +553,8 @@ def raise_special_order(request, body: SpecialOrderIn):
 )
 @_forbidden_as_403
 def decide_special_order(request, order_id: int, body: DecisionIn):
-    if not services.visible_special_orders(request.user).filter(pk=order_id).exists():
-        raise HttpError(404, "没有这张订单 / no such order")
-    return _order_out(services.decide_special_order(request.user, order_id, body.approve, body.note))
+    order = get_object_or_404(services.visible_special_orders(request.user), pk=order_id)
+    return _order_out(services.decide_special_order(request.user, order, body.approve, body.note))
 
 
 class SurveyIn(Schema):
@@ -577,7 +576,7 @@ class SurveyOut(Schema):
 
 @router.get("/survey", summary="Month-end survey by region unit: social inventory, stock-to-sales, gross margin")
 def survey_summary(request, month: str = ""):
-    target = services.survey_month(month)
+    target = services.month_or_current(month)
     if target is None:
         raise HttpError(400, "月份格式应为 2026-03 / month must look like 2026-03")
     return services.survey_summary(request.user, target)
@@ -590,10 +589,10 @@ def survey_summary(request, month: str = ""):
 )
 @_forbidden_as_403
 def save_survey(request, customer_id: int, body: SurveyIn):
-    get_object_or_404(visible_customers(request.user).filter(industry="tobacco"), pk=customer_id)
+    customer = get_object_or_404(visible_customers(request.user).filter(industry="tobacco"), pk=customer_id)
     stock = {k: "" if v is None else v for k, v in body.stock.items()}
     s = services.save_survey(
-        request.user, customer_id, body.month, stock, body.sales_amount, body.purchase_amount, body.note
+        request.user, customer, body.month, stock, body.sales_amount, body.purchase_amount, body.note
     )
     return {
         "customer_id": s.customer_id,

@@ -1005,7 +1005,7 @@ def raise_special_order(
     if customer is None:
         errors["customer"] = "不是您负责的卷烟零售客户 / not one of your tobacco shops"
     spec = Spec.objects.filter(code=(spec_code or "").strip()).first()
-    target = cycle.parse_month(str(month or "")) if month else cycle.month_start(timezone.localdate())
+    target = month_or_current(month)
     if target is None:
         errors["month"] = "月份格式应为 2026-03 / month must look like 2026-03"
     elif target < cycle.month_start(timezone.localdate()):
@@ -1053,19 +1053,14 @@ def raise_special_order(
     return order
 
 
-def decide_special_order(user, order_id: Any, approve: bool, note: str = "") -> SpecialOrder:
-    """A manager of the shop's unit approves or rejects a waiting order (the shop must be in his scope)."""
+def decide_special_order(user, order: SpecialOrder, approve: bool, note: str = "") -> SpecialOrder:
+    """A manager approves or rejects a waiting order; the caller has found it among the user's
+    :func:`visible_special_orders` (404 otherwise)."""
     staff = get_staff(user)
     if not is_manager(user):
         raise NotAllowed("只有管理人员可以审批 / only managers decide on special orders")
     with transaction.atomic():
-        order = (
-            SpecialOrder.objects.select_for_update()
-            .filter(pk=_int_or_none(order_id), customer__in=visible_customers(user))
-            .first()
-        )
-        if order is None:
-            raise SpecialOrder.DoesNotExist
+        order = SpecialOrder.objects.select_for_update().get(pk=order.pk)
         if order.state != SpecialOrder.State.PENDING:
             raise ForecastError({"state": "该订单已处理 / this order has already been decided"})
         if not approve and not (note or "").strip():
@@ -1122,15 +1117,16 @@ def survey_specs(customer: Customer, month: dt.date) -> list[Spec]:
     return list(Spec.objects.filter(pk__in=ids).order_by("code"))
 
 
-def survey_month(text: Any) -> dt.date | None:
-    """The month surveyed: this month by default; last month is still accepted (late entries early next month)."""
+def month_or_current(text: Any) -> dt.date | None:
+    """The month a form names (``2026-11``), this month when it names none, ``None`` when it is not a month."""
     return cycle.parse_month(str(text)) if text else cycle.month_start(timezone.localdate())
 
 
 def save_survey(
-    user, customer_id: Any, month: Any, stock: dict[str, Any], sales_amount: Any, purchase_amount: Any, note: str = ""
+    user, customer: Customer, month: Any, stock: dict[str, Any], sales_amount: Any, purchase_amount: Any, note: str = ""
 ) -> ShopSurvey:
-    """The CM's month-end survey of one of his shops: stock per spec into the ledger, sales and purchases here.
+    """The CM's month-end survey of one of his shops (found in his scope by the caller): stock per spec into the
+    ledger, the month's sales and purchases here.
 
     Nothing is written unless every field is valid; errors name the field (``stock_<spec>`` for a stock).
     Closing the last of his shops closes his survey-and-summary task of that month.
@@ -1138,13 +1134,10 @@ def save_survey(
     from decimal import Decimal, InvalidOperation
 
     staff = get_staff(user)
-    if staff is None or not staff.is_cm:
-        raise NotAllowed("库存与盈利调查由客户经理填写 / the survey is entered by the CM")
+    if staff is None or not staff.is_cm or customer.cm_id != staff.pk:
+        raise NotAllowed("库存与盈利调查由该客户的客户经理填写 / the survey is entered by the shop's CM")
     errors: dict[str, str] = {}
-    customer = visible_customers(user).filter(pk=_int_or_none(customer_id), industry="tobacco").first()
-    if customer is None:
-        raise Customer.DoesNotExist
-    target = survey_month(month)
+    target = month_or_current(month)
     this = cycle.month_start(timezone.localdate())
     if target is None or target not in (this, cycle.add_months(this, -1)):
         errors["month"] = "只能填写本月或上月的调查 / only this month or last month can be surveyed"

@@ -753,9 +753,8 @@ def special_orders(request):
         try:
             if request.POST.get("order"):
                 approve = request.POST.get("decision") == "approve"
-                services.decide_special_order(
-                    request.user, request.POST["order"], approve, request.POST.get("note", "")
-                )
+                order = get_object_or_404(services.visible_special_orders(request.user), pk=request.POST["order"])
+                services.decide_special_order(request.user, order, approve, request.POST.get("note", ""))
                 messages.success(request, _("Order approved.") if approve else _("Order rejected."))
             else:
                 order = services.raise_special_order(
@@ -774,8 +773,6 @@ def special_orders(request):
             return redirect("forecasting:special")
         except services.NotAllowed as exc:
             return HttpResponseForbidden(_errors(exc))
-        except SpecialOrder.DoesNotExist as exc:
-            raise Http404 from exc
         except services.ForecastError as exc:
             messages.error(request, _errors(exc))
             posted = request.POST
@@ -841,7 +838,7 @@ def special_orders(request):
 
 # -- month-end survey -------------------------------------------------------------------------------------------
 def _survey_month_or_404(request) -> dt.date:
-    month = services.survey_month(request.GET.get("month") or request.POST.get("month"))
+    month = services.month_or_current(request.GET.get("month") or request.POST.get("month"))
     if month is None:
         raise Http404
     return month
@@ -899,13 +896,11 @@ def survey_customer(request, customer_id: int):
     own = bool(staff and staff.is_cm and customer.cm_id == staff.pk)
     posted = None
     if request.method == "POST":
-        if not own:
-            return HttpResponseForbidden(_("The survey is entered by the shop's CM."))
         stock = {key[6:]: request.POST[key] for key in request.POST if key.startswith("stock_")}
         try:
             services.save_survey(
                 request.user,
-                customer.pk,
+                customer,
                 request.POST.get("month"),
                 stock,
                 request.POST.get("sales_amount", ""),
@@ -914,6 +909,8 @@ def survey_customer(request, customer_id: int):
             )
             messages.success(request, _("Survey saved."))
             return redirect(f"{reverse('forecasting:survey')}?month={month:%Y-%m}")
+        except services.NotAllowed as exc:
+            return HttpResponseForbidden(_errors(exc))
         except services.ForecastError as exc:
             messages.error(request, _errors(exc))
             posted = request.POST

@@ -15,8 +15,7 @@ Why a blend learned across the series of a call, rather than one series at a tim
   and Hyndman 2021): one linear model of each of the next months from the last ``global_lags`` months, each
   window divided by its mean level, fitted by least squares over the windows of all series; on the raw series
   (it learns the seasonality from the lags), on the seasonally adjusted ones, and on the logarithms (growth
-  rates). On few or short series
-  they drop out of the blend by themselves (no fit, or no weight).
+  rates). On few or short series they drop out of the blend by themselves (no fit, or no weight).
 
 Everything here runs once, after every chunk is back, on arrays in series order: the local, forked and Dask
 runs give identical results. The price is that a regular series' forecast depends on the other series
@@ -35,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .models import LOCAL_CANDIDATES, Group, SeriesForecast, Settings
+from .models import LOCAL_CANDIDATES, Group, SeriesForecast, Settings, finish_arrays
 
 CANDIDATES = (*LOCAL_CANDIDATES, "global_ar", "global_ar_adjusted", "global_ar_log")
 # Weights before any learning (logits): the mean of SES, the two Theta lines and the seasonal naive (the old
@@ -171,8 +170,8 @@ def _loss(theta: np.ndarray, e: np.ndarray, rel: np.ndarray, avail: np.ndarray, 
 def learn_weights(e: np.ndarray, rel: np.ndarray, avail: np.ndarray, prior: float) -> tuple[np.ndarray, float]:
     """``(z, beta)`` minimising the blended backtest error ``e`` (rows x candidates x steps, in MASE units).
 
-    ``rel`` is each row's relative error per candidate from another origin; ``prior`` pseudo-series pull ``z``
-    toward equal weights. Smooth loss, analytic gradient, L-BFGS-B: deterministic for the same input.
+    ``rel`` is each row's relative error per candidate from another origin; ``prior`` pseudo-rows pull ``z``
+    toward :data:`PRIOR_LOGITS`. Smooth loss, analytic gradient, L-BFGS-B: deterministic for the same input.
     """
     from scipy.optimize import minimize  # scipy comes with statsforecast
 
@@ -181,7 +180,7 @@ def learn_weights(e: np.ndarray, rel: np.ndarray, avail: np.ndarray, prior: floa
     lam = prior / max(1, len(e))
     res = minimize(
         _loss,
-        np.zeros(c + 1),  # equal weights: started from the prior, the search stalls near it (measured)
+        np.zeros(c + 1),  # equal weights, no tilt
         args=(e, rel, avail, lam),
         jac=True,
         method="L-BFGS-B",
@@ -217,7 +216,7 @@ def _backtests(groups: list[Group], slots: list[np.ndarray], raw: list[np.ndarra
         starts = np.cumsum([0, *(len(slots[j]) for j in chosen)])
         rows = [np.arange(starts[i], starts[i + 1]) for i in range(len(chosen))]
         raw_blocks = [(r, raw[j][:, : groups[j].cuts[k]]) for r, j in zip(rows, chosen, strict=True)]
-        adj_blocks = [(r, groups[j].origins[k].adjusted) for r, j in zip(rows, chosen, strict=True)]
+        adj_blocks = [(r, f.adjusted) for r, f in zip(rows, fits, strict=True)]
         future = np.concatenate([f.future for f in fits])
         mult = np.concatenate([f.multiplicative for f in fits])
         pooled = _global_candidates(raw_blocks, adj_blocks, future, mult, hb, settings)
@@ -256,10 +255,10 @@ def _learn(full: list[_Backtest], settings: Settings) -> tuple[np.ndarray, float
         rels.append(rel[keep])
         avails.append(bt.avail[keep])
     err, rel, avail = np.concatenate(errs), np.concatenate(rels), np.concatenate(avails)
-    if len(err) < settings.blend_min_series:
+    if len(err) < settings.blend_min_rows:
         return PRIOR_LOGITS.copy(), 0.0
-    if len(err) > settings.blend_max_series:
-        pick = np.linspace(0, len(err) - 1, settings.blend_max_series).round().astype(int)
+    if len(err) > settings.blend_max_rows:
+        pick = np.linspace(0, len(err) - 1, settings.blend_max_rows).round().astype(int)
         err, rel, avail = err[pick], rel[pick], avail[pick]
     z, beta = learn_weights(err, rel, avail, settings.blend_prior)
     return z, beta
@@ -306,13 +305,13 @@ def blend_regular(values: list[np.ndarray], groups: list[Group], h: int, setting
     avail_final = np.isfinite(final).all(axis=2)
     rel_final = _relative(mean_r, avail_final & (count > 0))
     w = blend_weights(z, beta, rel_final, avail_final)
-    # finished as models.finish does, for all series at once: never negative, no NaN, sigmas scaled
-    means = np.maximum(np.nan_to_num(np.einsum("nc,nch->nh", w, np.nan_to_num(final))), 0.0)
+    means, sigmas = finish_arrays(
+        np.einsum("nc,nch->nh", w, np.nan_to_num(final)), np.concatenate([g.final.sigma for g in groups]), settings
+    )
     scale = settings.interval_scale
-    sigmas = np.abs(np.nan_to_num(np.concatenate([g.final.sigma for g in groups]))) * scale
 
     resid_rows: list[list[np.ndarray]] = [[] for _ in range(n)]
-    for bt in sorted(backtests, key=lambda b: b.k):
+    for bt in backtests:  # ordered by origin: each series' residual rows come latest origin first
         wk = blend_weights(z, beta, rel_final[bt.members], bt.avail & avail_final[bt.members])
         combined = np.einsum("nc,nch->nh", wk, np.nan_to_num(bt.cands))
         # a zero sigma gives NaN (dividing by NaN raises no warning), left out by the calibration

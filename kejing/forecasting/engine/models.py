@@ -78,13 +78,13 @@ class Settings:
     global_lags: int = 24
     global_windows: int = 120
     global_ridge: float = 1e-6
-    # Blend weights: learned on the whole-season backtests of at most `blend_max_series` rows (evenly spaced),
-    # only when at least `blend_min_series` rows exist; `blend_prior` pseudo-rows pull them toward the prior
-    # weights (blend.PRIOR_LOGITS: the old fixed combination), which short histories get as they are.
+    # Blend weights: learned on the whole-season backtests of at most `blend_max_rows` (series, origin) rows
+    # (evenly spaced), only when at least `blend_min_rows` rows exist; `blend_prior` pseudo-rows pull them toward
+    # the prior weights (blend.PRIOR_LOGITS: the old fixed combination), which short histories get as they are.
     # blend=False: the prior weights for every series.
     blend: bool = True
-    blend_max_series: int = 5000
-    blend_min_series: int = 30
+    blend_max_rows: int = 5000
+    blend_min_rows: int = 30
     blend_prior: float = 0.25
     # "auto": move the festival peak only where the history shows it; True: always (when estimable); False: never.
     spring_festival: str | bool = "auto"
@@ -581,10 +581,16 @@ def forecast_one(y: np.ndarray, start: int, h: int, method: str, settings: Setti
     return finish(res, settings)
 
 
+def finish_arrays(mean: np.ndarray, sigma: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts never negative and without NaN; sigmas without NaN, scaled by ``interval_scale``. Works on one
+    series or on a matrix of them (blend.py finishes all regular series at once)."""
+    mean = np.maximum(np.nan_to_num(np.asarray(mean, dtype=float)), 0.0)
+    return mean, np.abs(np.nan_to_num(np.asarray(sigma, dtype=float))) * settings.interval_scale
+
+
 def finish(res: SeriesForecast, settings: Settings) -> SeriesForecast:
     """NaN-free, never-negative forecast; sigmas (and residuals in sigma units) scaled by ``interval_scale``."""
-    mean = np.maximum(np.nan_to_num(np.asarray(res.mean, dtype=float)), 0.0)
-    sigma = np.abs(np.nan_to_num(np.asarray(res.sigma, dtype=float))) * settings.interval_scale
+    mean, sigma = finish_arrays(res.mean, res.sigma, settings)
     resid = res.resid
     if resid is not None:
         resid = resid / settings.interval_scale if settings.interval_scale > 0 else None
