@@ -63,12 +63,16 @@ def test_learning_finds_the_candidate_without_error():
     w = blend_weights(z, beta, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
     assert w[2] > 0.9
     prior = blend_weights(PRIOR_LOGITS, 0.0, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
-    # e**-3 = 0.0498: the prior gives 1 / (4 + 5 x 0.0498) = 0.2354 to each of the first four candidates
-    assert prior[:4] == pytest.approx([1 / (4 + 5 * np.exp(-3))] * 4)
+    # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0; the sum of e**logit over the 13
+    # candidates is 5.8092, so SES gets 1 / 5.8092 = 0.1721, the seasonal naive e**0.2 / 5.8092 = 1.2214 / 5.8092
+    # = 0.2103 and the naive e**-2 / 5.8092 = 0.1353 / 5.8092 = 0.0233
+    assert c == 13
+    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(5.8092, abs=1e-4)
+    assert prior[[0, 3, 4]] == pytest.approx([0.1721, 0.2103, 0.0233], abs=1e-4)
 
 
 def test_without_whole_season_backtests_the_prior_is_used():
-    z, beta = _learn([], Settings())
+    z, beta = _learn([], Settings(), 12)
     assert beta == 0.0 and (z == PRIOR_LOGITS).all()
 
 
@@ -128,3 +132,60 @@ def test_packed_parts_round_trip_bit_for_bit():
             for k, o in enumerate(p.origins):
                 np.testing.assert_array_equal(o.actual, g.actual[k][row])
                 assert o.scale == g.scale[k][row]
+
+
+def test_short_sawtooth_history_counts_as_seasonal():
+    # 30 months of a pattern that climbs for 7 months and collapses (like a prescription series with a yearly
+    # reset), each year 40 higher. The lag-12 autocorrelation test misses it (its large lag 1-11 correlations
+    # widen the limit), the year-on-year rule does not: month-on-month changes: year one 500 + 5 x 400 + 3100 +
+    # 80 + 40 + 120 + 220 = 6060, twice 12120, two year-ends |740 - 400| = |780 - 440| = 340, and the last
+    # part 500 + 4 x 400 = 2100: 14900 / 29 = 513.8 a month; year-on-year changes are all 40. 40 < 0.8 x 513.8.
+    from kejing.forecasting.engine.models import _seasonality_significant
+
+    p = np.array([700, 1200, 1600, 2000, 2400, 2800, 3200, 100, 20, 60, 180, 400.0])
+    y = np.r_[p, p + 40, p[:6] + 80]
+    assert np.abs(np.diff(y)).sum() == 14900 and (np.abs(y[12:] - y[:-12]) == 40).all()
+    assert not _seasonality_significant(y, 12)
+    assert _seasonality_significant(y, 12, 0.8)
+    # noise is not seasonal by either rule
+    z = 100 + np.random.default_rng(0).normal(0, 5, 30)
+    assert not _seasonality_significant(z, 12, 0.8)
+
+
+def test_pooled_ar_fits_its_lags_to_short_histories():
+    # 30-month series growing 1 % a month, horizon 12: 24 lags + 12 months do not fit in 30 months; the lags
+    # shrink to 30 - 12 = 18 (more than a season) and the fit is still exact. 14-month series at horizon 3
+    # would leave 11 lags, not more than a season: no pooled forecast.
+    t = np.arange(30)
+    series = [a * 1.01**t for a in np.linspace(50, 500, 40)]
+    out = pooled_ar(series, 12, Settings(global_ridge=0.0))
+    np.testing.assert_allclose(out, [y[-1] * 1.01 ** np.arange(1, 13) for y in series], rtol=1e-8)
+    assert np.isnan(pooled_ar([y[:14] for y in series], 3, Settings())).all()
+
+
+def test_short_histories_learn_their_weights_from_h_month_backtests():
+    # 36 months of training (39 - 3): no 12-month origin leaves 25 months before it, so the 3-month backtests
+    # (cuts 33, 30, 27) teach the weights; the fixed prior lags behind the trends.
+    df = _trending(60, 39, seed=5)
+    learned = backtest(df, horizon=3, folds=1, methods=("kejing",))["methods"]["kejing"]["mase"]
+    fixed = backtest(df, horizon=3, folds=1, methods=("kejing",), settings=Settings(blend=False))
+    assert learned < 0.6 * fixed["methods"]["kejing"]["mase"]  # measured 0.254 vs 0.558
+
+
+def test_pooled_year_on_year_model_continues_each_series_growth():
+    # 40 series of 60 months: one seasonal pattern, each series growing by its own rate g a year (2 % to 8 %),
+    # y_t = a * s[t mod 12] * g**(t / 12). The log growth over 12 months is log g for every window of a series, so
+    # the centred windows are all zero and the pooled model predicts each window's own mean growth: next month
+    # is the same month a year before times g, and month 13 of the horizon is month 1's forecast times g again.
+    from kejing.forecasting.engine.blend import _blocks, pooled_yoy
+
+    t = np.arange(60)
+    s = 1 + 0.3 * np.sin(2 * np.pi * t / 12)
+    rates = np.linspace(1.02, 1.08, 40)
+    series = [(10 + i) * s * g ** (t / 12) for i, g in enumerate(rates)]
+    out = pooled_yoy(_blocks(series), 15, Settings())
+    for y, g, f in zip(series, rates, out, strict=True):
+        expected = np.r_[y[48:60] * g, y[48:51] * g * g]
+        np.testing.assert_allclose(f, expected, rtol=1e-9)
+    # a series that touches zero has no logarithm: no forecast from this model
+    assert np.isnan(pooled_yoy(_blocks([*series, np.r_[0.0, series[0][1:]]]), 3, Settings())[-1]).all()
