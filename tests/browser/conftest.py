@@ -14,8 +14,13 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("KEJING_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE = {"width": 375, "height": 812}
@@ -27,8 +32,9 @@ def browser():
     """One headless Chromium for the whole session; skipped, with the reason, where it cannot run."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed: pip install -e '.[browser]'")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed: pip install -e '.[browser]'"
+    )
     # Playwright's sync API runs an asyncio loop in this thread, and Django's ORM refuses to run inside one
     # unless told. Set only while a browser is up, so the rest of the suite keeps Django's safety check.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -48,8 +54,9 @@ def browser():
 @pytest.fixture
 def phone(browser):
     """A fresh page in its own context at a 375x812 phone viewport, Chinese first (the demo's language)."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN",
-                                  extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=1, locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"}
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

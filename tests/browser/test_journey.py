@@ -48,8 +48,10 @@ def _assert_no_horizontal_scroll(page, where: str) -> None:
             }""",
             PHONE_WIDTH,
         )
-        pytest.fail(f"{where}: the page is {width}px wide at a {PHONE_WIDTH}px viewport, so it scrolls "
-                    f"sideways; innermost elements sticking out: {wide}")
+        pytest.fail(
+            f"{where}: the page is {width}px wide at a {PHONE_WIDTH}px viewport, so it scrolls "
+            f"sideways; innermost elements sticking out: {wide}"
+        )
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -61,11 +63,13 @@ def _labels(lang: str) -> dict[str, str]:
     rules = rules_for("tobacco")
     with translation.override(lang):
         return {
-            "request": str(ACTIONS["request"]), "approve": str(ACTIONS["approve"]),
+            "request": str(ACTIONS["request"]),
+            "approve": str(ACTIONS["approve"]),
             "update": str(ACTIONS["update"]),
             "pending": str(ChangeRequest.Status.PENDING.label),
             "applied": str(ChangeRequest.Status.APPLIED.label),
-            "W1": rules.label("order_cycle", "W1"), "W2": rules.label("order_cycle", "W2"),
+            "W1": rules.label("order_cycle", "W1"),
+            "W2": rules.label("order_cycle", "W2"),
         }
 
 
@@ -77,7 +81,8 @@ def _to_w2(change: str, text: dict[str, str]) -> bool:
 def _history(page) -> list[dict[str, str]]:
     """The rows of the customer's change history (#history), newest first, by column."""
     rows = page.locator("#history tbody tr").evaluate_all(
-        "rows => rows.map(r => [...r.querySelectorAll('td')].map(td => td.innerText.trim()))")
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(td => td.innerText.trim()))"
+    )
     keys = ("when", "who", "what", "change", "approved_by")
     return [dict(zip(keys, cells, strict=False)) for cells in rows if len(cells) == len(keys)]
 
@@ -164,10 +169,12 @@ def test_cm_visit_and_order_cycle_change_approved_up_the_chain(browser_org, live
     _log_in(page, base, "mm1")
     page.goto(f"{base}/customers/{c1.pk}/")
     history = _history(page)
-    assert any(h["who"] == "cm1" and h["what"].startswith(text["request"]) and _to_w2(h["change"], text)
-               for h in history), f"no order-cycle request by cm1 in #history: {history}"
-    assert any(h["who"] == "mm1" and h["what"].startswith(text["approve"]) and _to_w2(h["change"], text)
-               for h in history), f"no approval by mm1 in #history: {history}"
+    assert any(
+        h["who"] == "cm1" and h["what"].startswith(text["request"]) and _to_w2(h["change"], text) for h in history
+    ), f"no order-cycle request by cm1 in #history: {history}"
+    assert any(
+        h["who"] == "mm1" and h["what"].startswith(text["approve"]) and _to_w2(h["change"], text) for h in history
+    ), f"no approval by mm1 in #history: {history}"
     requests_text = page.locator("#requests").inner_text()
     assert text["pending"] in requests_text and "mm1" in requests_text, requests_text
     shot(page, "mm1-customer-page")
