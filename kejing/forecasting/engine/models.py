@@ -8,13 +8,14 @@ The fitted models are statsforecast's (``SimpleExponentialSmoothingOptimized``, 
 ``CrostonOptimized``, ``ADIDA``, ``IMAPA``, ``TSB``, ``AutoETS``). The Kejing method arranges them:
 
 * a classical seasonal decomposition (centred 2x12 moving average, multiplicative when the series is positive)
-  applied only when the lag-``season`` autocorrelation is significant at 90 %, the test used by the Theta
-  method and the M4 benchmarks; its January/February indices follow the Spring Festival (see
-  :func:`seasonal_index`);
+  applied only when the lag-``season`` autocorrelation is significant at 90 % (the test used by the Theta
+  method and the M4 benchmarks) or year-on-year changes are clearly smaller than month-on-month ones (for
+  short histories); its January/February indices follow the Spring Festival (see :func:`seasonal_index`);
 * on the seasonally adjusted series, statsforecast's optimised SES, two Theta forecasts (that SES plus a half or
   two thirds of the slope of the linear trend; Hyndman & Billah 2003 showed that the Theta method is SES with
-  such a drift), the naive and a local trend (the slope of the last two years);
-* a seasonal naive forecast corrected for the festival move;
+  such a drift), the naive and a local trend (the slope of the last two years), plain and damped;
+* a seasonal naive forecast corrected for the festival move, and two versions of it grown by the latest
+  year's growth (last year's months, and the mean of the last two years');
 * the same at up to ``select_folds`` rolling origins, for the blend weights and the interval calibration.
 
 Why not AutoETS or AutoARIMA inside the default: statsforecast's AutoETS fits 15-30 models by numerical
