@@ -276,10 +276,11 @@ def _backtests(groups: list[Group], slots: list[np.ndarray], raw: list[np.ndarra
 def _learn(full: list[_Backtest], settings: Settings, h: int) -> tuple[np.ndarray, float]:
     """Blend parameters from the whole-season backtests (the prior when there are too few rows).
 
-    Learning rows: every (series, origin) with a usable scale; the loss counts their first ``h`` months only,
-    the months the forecast is for (48-month series, horizon 3: MASE 0.991 -> 0.979 x AutoETS, geometric mean
-    of 8 sets), while the tilt still comes from the whole season. The tilt of a row comes from the same
-    series' next older origin (the one after it for the oldest), never from the errors the row is judged on.
+    Learning rows: every (series, origin) with a usable scale; the loss counts their first ``h`` months only
+    (at least ``blend_min_months``), the months the forecast is for (48-month series, horizon 3: MASE 0.991 ->
+    0.979 x AutoETS, geometric mean of 8 sets), while the tilt still comes from the whole season. The tilt of
+    a row comes from the same series' next older origin (the one after it for the oldest), never from the
+    errors the row is judged on.
     """
     c = len(CANDIDATES)
     if not settings.blend or not full:
@@ -296,7 +297,8 @@ def _learn(full: list[_Backtest], settings: Settings, h: int) -> tuple[np.ndarra
         errs.append(bt.err[keep])
         rels.append(rel[keep])
         avails.append(bt.avail[keep])
-    err, rel, avail = np.concatenate(errs)[:, :, :h], np.concatenate(rels), np.concatenate(avails)
+    err = np.concatenate(errs)[:, :, : max(h, settings.blend_min_months)]
+    rel, avail = np.concatenate(rels), np.concatenate(avails)
     if len(err) < settings.blend_min_rows:
         return PRIOR_LOGITS.copy(), 0.0
     if len(err) > settings.blend_max_rows:

@@ -90,6 +90,9 @@ class Settings:
     blend_max_rows: int = 5000
     blend_min_rows: int = 10
     blend_prior: float = 0.25
+    # The learning loss counts the first max(h, blend_min_months) months of each backtest: for h = 1 a single
+    # month per origin was too noisy (6 sets at h = 1: geometric mean MASE 0.971 -> 0.958 x AutoETS with 3).
+    blend_min_months: int = 3
     # "auto": move the festival peak only where the history shows it; True: always (when estimable); False: never.
     spring_festival: str | bool = "auto"
     lead_days: int = 0

@@ -189,3 +189,30 @@ def test_pooled_year_on_year_model_continues_each_series_growth():
         np.testing.assert_allclose(f, expected, rtol=1e-9)
     # a series that touches zero has no logarithm: no forecast from this model
     assert np.isnan(pooled_yoy(_blocks([*series, np.r_[0.0, series[0][1:]]]), 3, Settings())[-1]).all()
+
+
+def _one_origin(e: np.ndarray):
+    from kejing.forecasting.engine.blend import _Backtest
+
+    n, c, _ = e.shape
+    ones = np.ones((n, c), dtype=bool)
+    return _Backtest(0, np.arange(n), e, e[:, 0], e[:, 0], e, ones, np.ones(n, dtype=bool), np.abs(e).mean(axis=2))
+
+
+def test_learning_for_next_month_counts_at_least_three_backtest_months():
+    # The naive (candidate 4) is exact in backtest month 1 and off by 2 in months 2-3; the seasonal naive
+    # (candidate 3) is off by 0.5 in month 1 and exact in months 2-3; all others off by 1 throughout. For h = 1
+    # with blend_min_months = 1 the loss sees month 1 only and picks the naive (0 < 0.5); with the default 3 it
+    # sees months 1-3: naive 0 + 2 + 2 = 4, seasonal naive 0.5 + 0 + 0 = 0.5, so the seasonal naive wins.
+    rng = np.random.default_rng(3)
+    n, c = 300, len(CANDIDATES)
+    e = rng.choice([-1.0, 1.0], size=(n, c, 12))
+    e[:, 4, 0] = 0.0
+    e[:, 4, 1:] = 2 * rng.choice([-1.0, 1.0], size=(n, 11))
+    e[:, 3, 0] = 0.5 * rng.choice([-1.0, 1.0], size=n)
+    e[:, 3, 1:] = 0.0
+    one = np.ones((1, c))
+    z1, _ = _learn([_one_origin(e)], Settings(blend_min_months=1), 1)
+    z3, _ = _learn([_one_origin(e)], Settings(), 1)
+    assert blend_weights(z1, 0.0, one, one > 0)[0].argmax() == 4
+    assert blend_weights(z3, 0.0, one, one > 0)[0].argmax() == 3
