@@ -61,9 +61,10 @@ def _blocks(series: list[np.ndarray]) -> Blocks:
     return [(np.asarray(rows), np.stack([series[i] for i in rows])) for _, rows in sorted(by_length.items())]
 
 
-def _normalise(x: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs made level-free: minus their mean (log space) or divided by their mean |value|; rows kept, level."""
-    if log is None or log:
+def _normalise(x: np.ndarray, centred: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs made level-free: minus their mean (``centred``: logs, growth rates) or divided by their mean
+    |value|; rows kept, level."""
+    if centred:
         level = x.mean(axis=1)
         return x - level[:, None], np.ones(len(x), dtype=bool), level
     level = np.abs(x).mean(axis=1)
@@ -72,15 +73,17 @@ def _normalise(x: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def pooled_ar(
-    series: list[np.ndarray] | Blocks, h: int, settings: Settings, log: bool | None = False, size: int | None = None
+    series: list[np.ndarray] | Blocks, h: int, settings: Settings, space: str = "level", size: int | None = None
 ) -> np.ndarray:
     """Forecasts (series x h) of the pooled autoregression; NaN where a series is too short (or not positive).
 
     Direct: one least-squares fit with ``h`` right-hand sides, the months 1..h after each window of
-    ``global_lags`` months, over the latest ``global_windows`` windows of every series. A window is divided by
-    its mean level, or in log space (``log``: growth rates) has its mean log subtracted, so that big and small
-    series share one model. A small ridge keeps the normal equations solvable. ``series`` may come already
-    grouped (:func:`_blocks`), which saves restacking when one set of series serves several fits.
+    ``global_lags`` months, over the latest ``global_windows`` windows of every series. ``space`` says how a
+    window is made level-free, so that big and small series share one model: ``"level"`` divides it by its
+    mean level; ``"log"`` takes logarithms (growth rates) and subtracts their mean; ``"growth"`` (series that
+    already are growth rates) only subtracts the mean. A small ridge keeps the normal equations solvable.
+    ``series`` may come already grouped (:func:`_blocks`), which saves restacking when one set of series serves
+    several fits; ``size`` is the number of output rows when the blocks hold only some of them.
     """
     blocks = _blocks(series) if series and isinstance(series[0], np.ndarray) else series
     n = sum(len(rows) for rows, _ in blocks) if size is None else size
@@ -95,7 +98,8 @@ def pooled_ar(
     lags = min(settings.global_lags, median - h)
     if lags <= settings.season:
         return out
-    if log:  # only series that never hit zero have a logarithm
+    centred = space != "level"
+    if space == "log":  # only series that never hit zero have a logarithm
         positive = [(rows, m) for rows, m in blocks if m.shape[1]]
         blocks = [(rows[m.min(axis=1) > 0], np.log(m[m.min(axis=1) > 0])) for rows, m in positive]
     width = lags + h
@@ -107,10 +111,10 @@ def pooled_ar(
     if not windows:
         return out
     w = np.vstack(windows)
-    x, ok, level = _normalise(w[:, :lags], log)
+    x, ok, level = _normalise(w[:, :lags], centred)
     if len(x) < 2 * (lags + 1):
         return out
-    target = w[ok, lags:] - level[:, None] if log is None or log else w[ok, lags:] / level[:, None]
+    target = w[ok, lags:] - level[:, None] if centred else w[ok, lags:] / level[:, None]
     x1 = np.c_[x, np.ones(len(x))]
     a = x1.T @ x1
     a[np.diag_indices_from(a)] += settings.global_ridge * np.trace(a) / len(a)
@@ -123,12 +127,15 @@ def pooled_ar(
     for rows, m in blocks:
         if m.shape[1] < lags or not len(m):
             continue
-        x, ok, level = _normalise(m[:, -lags:], log)
-        if log is None:  # centred only (growth rates)
-            out[rows[ok]] = np.clip(np.c_[x, np.ones(len(x))] @ beta, -_CLIP_LOG, _CLIP_LOG) + level[:, None]
-            continue
-        pred = np.clip(np.c_[x, np.ones(len(x))] @ beta, -_CLIP_LOG if log else -_CLIP, _CLIP_LOG if log else _CLIP)
-        out[rows[ok]] = np.exp(pred + level[:, None]) if log else pred * level[:, None]
+        x, ok, level = _normalise(m[:, -lags:], centred)
+        clip = _CLIP_LOG if centred else _CLIP
+        pred = np.clip(np.c_[x, np.ones(len(x))] @ beta, -clip, clip)
+        if space == "log":
+            out[rows[ok]] = np.exp(pred + level[:, None])
+        elif space == "growth":
+            out[rows[ok]] = pred + level[:, None]
+        else:
+            out[rows[ok]] = pred * level[:, None]
     return out
 
 
@@ -140,11 +147,11 @@ def pooled_yoy(blocks: Blocks, h: int, settings: Settings) -> np.ndarray:
     m = settings.season
     n = sum(len(rows) for rows, _ in blocks)
     out = np.full((n, h), np.nan)
-    logs = [(rows[mat.min(axis=1) > 0], np.log(mat[mat.min(axis=1) > 0])) for rows, mat in blocks if mat.shape[1] > m]
-    logs = [(rows, lg) for rows, lg in logs if len(rows)]
+    positive = [(rows, mat, mat.min(axis=1) > 0) for rows, mat in blocks if mat.shape[1] > m]
+    logs = [(rows[ok], np.log(mat[ok])) for rows, mat, ok in positive if ok.any()]
     if not logs:
         return out
-    growth = pooled_ar([(rows, lg[:, m:] - lg[:, :-m]) for rows, lg in logs], h, settings, log=None, size=n)
+    growth = pooled_ar([(rows, lg[:, m:] - lg[:, :-m]) for rows, lg in logs], h, settings, "growth", size=n)
     for rows, lg in logs:
         f = np.empty((len(rows), h))
         for k in range(h):
@@ -154,7 +161,7 @@ def pooled_yoy(blocks: Blocks, h: int, settings: Settings) -> np.ndarray:
 
 
 def _global_candidates(raw: Blocks, adjusted: Blocks, future: np.ndarray, mult: np.ndarray, h: int, settings: Settings):
-    """The three pooled-AR candidates (series x 3 x h) of one origin: raw, seasonally adjusted, log.
+    """The four pooled candidates (series x 4 x h) of one origin: raw, seasonally adjusted, log, year on year.
 
     ``raw`` and ``adjusted`` hold the same series in the same rows; ``future`` is the seasonal index of the
     forecast months (NaN where the series is not seasonal) and ``mult`` says whether it multiplies.
@@ -166,7 +173,7 @@ def _global_candidates(raw: Blocks, adjusted: Blocks, future: np.ndarray, mult: 
     plus = seasonal & ~mult
     adj[times] *= future[times, :h]
     adj[plus] += future[plus, :h]
-    return np.stack([plain, adj, pooled_ar(raw, h, settings, log=True), pooled_yoy(raw, h, settings)], axis=1)
+    return np.stack([plain, adj, pooled_ar(raw, h, settings, "log"), pooled_yoy(raw, h, settings)], axis=1)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -274,7 +281,7 @@ def _backtests(groups: list[Group], slots: list[np.ndarray], raw: list[np.ndarra
 
 
 def _learn(full: list[_Backtest], settings: Settings, h: int) -> tuple[np.ndarray, float]:
-    """Blend parameters from the whole-season backtests (the prior when there are too few rows).
+    """Blend parameters from the backtests ``full`` of one length (the prior when there are too few rows).
 
     Learning rows: every (series, origin) with a usable scale; the loss counts their first ``h`` months only
     (at least ``blend_min_months``), the months the forecast is for (48-month series, horizon 3: MASE 0.991 ->
@@ -340,7 +347,8 @@ def blend_regular(values: list[np.ndarray], groups: list[Group], h: int, setting
         full = [bt for bt in backtests if bt.cands.shape[2] == min(h, settings.select_horizon)]
     z, beta = _learn(full, settings, h)
 
-    # each series' tilt: its relative backtest error per candidate, averaged over its whole-season origins
+    # each series' tilt: its relative backtest error per candidate, averaged over the origins that taught the
+    # weights
     total = np.zeros((n, c))
     count = np.zeros((n, c))
     for bt in full:

@@ -29,7 +29,7 @@ def test_pooled_ar_continues_exact_growth():
     expected = np.array([y[-1] * 1.01 ** np.arange(1, 4) for y in series])
     np.testing.assert_allclose(out, expected, rtol=1e-8)
     # in log space the growth rate is the same constant: log y_{t+1} - log y_t = log 1.01
-    np.testing.assert_allclose(pooled_ar(series, 3, s, log=True), expected, rtol=1e-8)
+    np.testing.assert_allclose(pooled_ar(series, 3, s, "log"), expected, rtol=1e-8)
     # a series shorter than the lags (24) has no pooled forecast
     assert np.isnan(pooled_ar([*series, np.ones(10)], 3, s)[-1]).all()
 
