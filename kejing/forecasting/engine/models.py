@@ -348,8 +348,10 @@ def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit
                 # last year's months times the growth of the latest year over the one before, compounded
                 growth = (last / before) ** (1 + np.arange(h) // m)
                 cands[6] = snaive * growth
-                two = np.tile(y[n - 2 * m : n - m], reps)[:h] * (last / before)
-                cands[7] = (snaive + two) / 2 * growth
+                two = np.tile(y[n - 2 * m : n - m], reps)[:h]
+                if index is not None and multiplicative:  # the festival move, as for the seasonal naive
+                    two = two * index[n : n + h] / np.tile(index[n - 2 * m : n - m], reps)[:h]
+                cands[7] = (snaive + two * (last / before)) / 2 * growth
     return LocalFit(cands, sig, adjusted, future, multiplicative)
 
 

@@ -216,3 +216,18 @@ def test_learning_for_next_month_counts_at_least_three_backtest_months():
     z3, _ = _learn([_one_origin(e)], Settings(), 1)
     assert blend_weights(z1, 0.0, one, one > 0)[0].argmax() == 4
     assert blend_weights(z3, 0.0, one, one > 0)[0].argmax() == 3
+
+
+def test_grown_seasonal_naives_follow_the_spring_festival():
+    # 2018-2022: 100 a month, 200 in the month of each year's Spring Festival (2018 Feb, 2019 Feb, 2020 Jan,
+    # 2021 Feb, 2022 Feb). The festival of 2023 falls in January. Last year's months (2022) and those of the
+    # year before (2021) both peak in February, so each must be moved: January 2023 = 200, February = 100.
+    # Flat level, so the growth is 1 and the smoothed version is the plain mean of the two moved years.
+    from kejing.forecasting.engine.calendar import festival_month
+    from kejing.forecasting.engine.models import LOCAL_CANDIDATES, local_fit
+
+    assert [festival_month(y) for y in (2021, 2022, 2023)] == [2, 2, 1]
+    y = np.array([200.0 if mo == festival_month(yr) else 100.0 for yr in range(2018, 2023) for mo in range(1, 13)])
+    fit = local_fit(y, 2018 * 12, 2, Settings())
+    for name in ("seasonal_naive", "seasonal_growth", "seasonal_smooth"):
+        np.testing.assert_allclose(fit.cands[LOCAL_CANDIDATES.index(name)], [200.0, 100.0], rtol=1e-3)
