@@ -26,7 +26,7 @@ import random
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from kejing.customers.models import Customer
@@ -291,6 +291,9 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
             strict=True,
         )
         _insert(ForecastLine._meta.db_table, line_cols, list(rows))
+        # the balanced quantities went down to the shops' ledger, and the CMs told the shops (as in the live round)
+        services._push_to_ledger(rnd)
+        LedgerEntry.objects.filter(month=m).update(recorded_forecast=F("allocated"))
         submitted = timezone.make_aware(dt.datetime.combine(cycle.add_months(m, -1).replace(day=8), dt.time(17)))
         Submission.objects.bulk_create([Submission(round=rnd, cm_id=c, submitted_at=submitted) for c in cms])
 

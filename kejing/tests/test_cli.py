@@ -76,6 +76,27 @@ def test_demo_logins_work_without_password_change(demo_db):
     assert out.stdout.split() == ["200", "True"]
 
 
+def test_demo_ledger_carries_the_balanced_quantities_of_past_rounds(demo_db):
+    """What balancing pushes down in a live round is in the demo's past months too: the ledger's balanced
+    quantity is the round's, and the shop recorded it."""
+    import sqlite3
+
+    db, _ = demo_db
+    with sqlite3.connect(db) as con:
+        rows = con.execute(
+            """SELECT r.target, COUNT(*), SUM(l.allocated = f.balanced_qty), SUM(l.recorded_forecast = l.allocated)
+            FROM forecasting_round r
+            JOIN forecasting_forecastline f ON f.round_id = r.id
+            JOIN forecasting_ledgerentry l
+              ON l.customer_id = f.customer_id AND l.spec_id = f.spec_id AND l.month = r.target
+            WHERE r.target < (SELECT MAX(target) FROM forecasting_round)
+            GROUP BY r.target"""
+        ).fetchall()
+    assert len(rows) == 3  # the three past rounds
+    for target, n, same, recorded in rows:
+        assert n > 100 and same == n and recorded == n, (target, n, same, recorded)
+
+
 def test_export_then_import_dry_run(demo_db, tmp_path):
     db, _ = demo_db
     xlsx = tmp_path / "all.xlsx"
