@@ -203,7 +203,13 @@ def entry_customer(request, customer_id: int):
         if not own:
             return HttpResponseForbidden(_("Managers may view and comment on a CM's forecast, not change it."))
         quantities = {key[4:]: request.POST[key].strip() or None for key in request.POST if key.startswith("qty_")}
+        # a spec the shop has not carried (a new one, say): a new line of this round
+        add_spec, add_qty = request.POST.get("add_spec", "").strip(), request.POST.get("add_qty", "").strip()
+        if add_spec and quantities.get(add_spec) is None:
+            quantities[add_spec] = add_qty or None
         try:
+            if add_spec and not add_qty:
+                raise services.ForecastError({"add_qty": _("Enter the cartons of the spec you add.")})
             n = services.enter_cm_forecast(request.user, rnd, customer, quantities)
         except services.ForecastError as exc:
             messages.error(request, _errors(exc))
@@ -221,13 +227,18 @@ def entry_customer(request, customer_id: int):
         .values_list("pk", flat=True)
         .first()
     )
+    rows = _grid(rnd, customer)
+    shown = {r["spec"].pk for r in rows}
+    addable = [s for s in Spec.objects.order_by("code") if s.pk not in shown and s.on_sale(rnd.target)]
     return render(
         request,
         "forecasting/entry_customer.html",
         {
             "rnd": rnd,
             "c": customer,
-            "rows": _grid(rnd, customer),
+            "rows": rows,
+            "addable": addable,
+            "new_since": cycle.add_months(rnd.target, -12),
             "months": months,
             "own": own,
             "lock": services.lock_reason(rnd, customer.cm_id),

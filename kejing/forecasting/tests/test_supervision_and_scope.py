@@ -4,6 +4,7 @@ reaches another CM's customers (404); a shop key writes only its own shop; list 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -68,6 +69,29 @@ def test_managers_cannot_change_a_cms_figures_on_the_page(cycle_data, login):
     resp = login(org.cm1).post(url, {"qty_JF01": "13", "month": "2026-12"})
     assert resp.status_code == 302 and _cm_qty(org.c1) == 13
     assert AuditLog.objects.filter(action="forecast_cm", customer=org.c1).count() == 1
+
+
+def test_a_cm_adds_a_spec_the_shop_has_not_carried_on_the_page(cycle_data, login):
+    """C1 carried JF01 and TH04; the grid offers the other specs on sale in 2026-12 (YQ03, launched 2026-02, marked
+    new; FH01, withdrawn 2025-06, not offered) and the CM's figure for one of them becomes a line of the round."""
+    org = cycle_data.org
+    url = f"/forecasting/entry/{org.c1.pk}/?month=2026-12"
+    client = login(org.cm1)
+    html = client.get(url).content.decode()
+    offered = re.findall(r'<option value="([A-Z0-9]+)">', html.split('id="add_spec"')[1].split("</select>")[0])
+    assert "YQ03" in offered and "FH01" not in offered and "JF01" not in offered and "TH04" not in offered
+    assert re.search(r'<option value="YQ03">[^<]*· 新品</option>', html)
+    resp = client.post(url, {"qty_JF01": "", "qty_TH04": "", "add_spec": "YQ03", "add_qty": "4", "month": "2026-12"})
+    assert resp.status_code == 302
+    line = ForecastLine.objects.get(round__target=TARGET, customer=org.c1, spec__code="YQ03")
+    assert (line.cm_qty, line.merged_qty, line.source, line.cm_id) == (4, 4, "cm", org.cm1.pk)
+    assert AuditLog.objects.get(action="forecast_cm", customer=org.c1).changes == {"YQ03.cm_qty": [None, 4]}
+    # a spec chosen without a figure is named, and nothing is written
+    resp = client.post(url, {"add_spec": "JF04", "add_qty": "", "month": "2026-12"})
+    assert resp.status_code == 200 and "请填写所添加规格的预测数量" in resp.content.decode()
+    assert not ForecastLine.objects.filter(customer=org.c1, spec__code="JF04").exists()
+    # a manager's read-only view offers nothing to add
+    assert 'id="add_spec"' not in login(org.mm1).get(url).content.decode()
 
 
 def test_lock_after_the_deadline_even_without_submission(cycle_data, on, client, token_for):
