@@ -42,6 +42,11 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
         shop = page.locator("#survey-shops a").first
         if shop.count():
             links.append(shop.get_attribute("href"))
+    if username == "cm001":
+        # the key-customer list is edited with a checkbox per shop on the phone: big enough to tap
+        page.goto(f"{base}/forecasting/key/")
+        box = page.locator("#key-table input[type=checkbox]").first.bounding_box()
+        assert box and box["width"] >= 20 and box["height"] >= 20, box
     for href in links:
         resp = page.goto(base + href)
         assert resp is not None and resp.status == 200, f"{username}: {href} answered {resp and resp.status}"
