@@ -151,7 +151,7 @@ def forecast_panel(
     regular = [i for i, x in enumerate(items) if isinstance(x, np.ndarray)]  # packed RegularParts
     if regular:
         groups = unpack_groups([items[i] for i in regular])
-        blended = blend_regular([panel.values[i] for i in regular], groups, h, settings)
+        blended = blend_regular([panel.values[i] for i in regular], panel.starts[regular], groups, h, settings)
         for i, res in zip(regular, blended, strict=True):
             items[i] = res
     means = np.vstack([x.mean for x in items])

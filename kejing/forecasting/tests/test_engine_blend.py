@@ -15,6 +15,7 @@ from kejing.forecasting.engine.blend import (
     blend_weights,
     learn_weights,
     pooled_ar,
+    pooled_season,
 )
 
 
@@ -63,12 +64,12 @@ def test_learning_finds_the_candidate_without_error():
     w = blend_weights(z, beta, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
     assert w[2] > 0.9
     prior = blend_weights(PRIOR_LOGITS, 0.0, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
-    # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0; the sum of e**logit over the 13
-    # candidates is 5.8092, so SES gets 1 / 5.8092 = 0.1721, the seasonal naive e**0.2 / 5.8092 = 1.2214 / 5.8092
-    # = 0.2103 and the naive e**-2 / 5.8092 = 0.1353 / 5.8092 = 0.0233
-    assert c == 13
-    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(5.8092, abs=1e-4)
-    assert prior[[0, 3, 4]] == pytest.approx([0.1721, 0.2103, 0.0233], abs=1e-4)
+    # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0; the sum of e**logit over the 14
+    # candidates is 5.9446, so SES gets 1 / 5.9446 = 0.1682, the seasonal naive e**0.2 / 5.9446 = 1.2214 / 5.9446
+    # = 0.2055 and the naive e**-2 / 5.9446 = 0.1353 / 5.9446 = 0.0228
+    assert c == 14
+    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(5.9446, abs=1e-4)
+    assert prior[[0, 3, 4]] == pytest.approx([0.1682, 0.2055, 0.0228], abs=1e-4)
 
 
 def test_without_whole_season_backtests_the_prior_is_used():
@@ -231,3 +232,38 @@ def test_grown_seasonal_naives_follow_the_spring_festival():
     fit = local_fit(y, 2018 * 12, 2, Settings())
     for name in ("seasonal_naive", "seasonal_growth", "seasonal_smooth"):
         np.testing.assert_allclose(fit.cands[LOCAL_CANDIDATES.index(name)], [200.0, 100.0], rtol=1e-3)
+
+
+def test_pooled_season_takes_the_pattern_most_series_share():
+    # Four years from January 2019. A = 100 x p and B = 10 x p share the pattern p (mean 1); C = 50 x q has the
+    # opposite one, q = 2 - p. The centred 2x12 average of a pattern repeated exactly is its level (every
+    # calendar month once, the two half weights on the same month), so the ratios are p, p and q, and their
+    # median per month is p. A's adjusted history is 100 every month: SES level 100, slope 0, so its forecast
+    # is 100 x p for January, February, March 2023 = 150, 50, 100; B's is 15, 5, 10. D has a negative month.
+    p = np.array([1.5, 0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1.2, 0.8])
+    assert p.mean() == 1.0
+    years = 4
+    series = [100 * np.tile(p, years), 10 * np.tile(p, years), 50 * np.tile(2 - p, years), np.r_[-1.0, np.ones(47)]]
+    starts = np.full(4, 2019 * 12)
+    blocks = [(np.arange(4), np.stack(series))]
+    out = pooled_season(blocks, starts, 3, Settings())
+    np.testing.assert_allclose(out[0], [150.0, 50.0, 100.0], rtol=1e-9)
+    np.testing.assert_allclose(out[1], [15.0, 5.0, 10.0], rtol=1e-9)
+    assert np.isfinite(out[2]).all() and (out[2] > 0).all()
+    assert np.isnan(out[3]).all()
+
+
+def test_pooled_season_follows_the_spring_festival():
+    # Ten shops of different sizes, 2018-2022, each 100 x size a month and 200 x size in the month of that
+    # year's Spring Festival (February except 2020). The pooled January/February pair is shared by where the
+    # festival falls: in 2023 it falls in January (22 January), so January must be about twice February,
+    # although four of the five past Januaries were the low month.
+    from kejing.forecasting.engine.calendar import festival_month
+
+    shape = np.array([200.0 if mo == festival_month(yr) else 100.0 for yr in range(2018, 2023) for mo in range(1, 13)])
+    sizes = np.linspace(0.5, 5.0, 10)
+    blocks = [(np.arange(10), np.stack([shape * k for k in sizes]))]
+    out = pooled_season(blocks, np.full(10, 2018 * 12), 2, Settings())
+    ratio = out[:, 0] / out[:, 1]
+    assert ((ratio > 1.8) & (ratio < 2.2)).all(), ratio
+    np.testing.assert_allclose(out.sum(axis=1) / sizes, 300.0, rtol=0.05)  # the pair holds 200 + 100
