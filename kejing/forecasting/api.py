@@ -19,6 +19,7 @@ from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from kejing.core.models import Job
+from kejing.core.tabular import TableError, read_table
 from kejing.customers.selectors import visible_customers
 from kejing.org.scoping import get_staff
 
@@ -145,6 +146,37 @@ class SupplyRow(Schema):
 class SupplyIn(Schema):
     month: str = ""
     rows: list[SupplyRow] = []
+
+
+class LimitRow(Schema):
+    customer: str
+    spec: str
+    cap: int | None = None
+    min: int | None = None
+
+
+class LimitsIn(Schema):
+    month: str = ""
+    rows: list[LimitRow] = []
+
+
+class BalanceIn(Schema):
+    month: str = ""
+    mode: str = ""
+
+
+class LimitOut(Schema):
+    customer: str
+    customer_name: str
+    spec: str
+    spec_name: str
+    forecast: int
+    cap: int | None
+    min: int | None
+    balanced: int | None
+    at_cap: bool
+    min_short: int
+    reason: str
 
 
 class FeedbackIn(Schema):
@@ -309,16 +341,64 @@ def supply(request, body: SupplyIn):
     return {"changed": services.set_supply(request.user, _round(body.month), rows)}
 
 
+def _limit_rows(rows: list[LimitRow]) -> list[tuple[int, dict[str, str]]]:
+    text = lambda v: "" if v is None else str(v)  # noqa: E731
+    return [
+        (i, {"customer": r.customer, "spec": r.spec, "cap": text(r.cap), "min": text(r.min)})
+        for i, r in enumerate(rows, 1)
+    ]
+
+
+@router.get("/limits", response={200: list[LimitOut], 403: Message}, summary="Shop caps and minimums of a round")
+@_forbidden_as_403
+def limits(request, month: str = ""):
+    """Each cap/minimum with the merged forecast, the balanced quantity and what was not met (after balancing)."""
+    services._center_required(request.user)
+    return services.limit_outcomes(_round(month))
+
+
+@router.post(
+    "/limits", response={200: WriteOut, 400: Message, 403: Message}, summary="Set shop caps and minimums (rows)"
+)
+@_forbidden_as_403
+def set_limits(request, body: LimitsIn):
+    """``rows``: ``{customer, spec, cap, min}``; ``cap``/``min`` may be null; both null removes the limit.
+    Any bad row -> 400 naming row and field, nothing written."""
+    return {"changed": services.set_limits(request.user, _round(body.month), _limit_rows(body.rows))}
+
+
+@router.post(
+    "/limits/import",
+    response={200: WriteOut, 400: Message, 403: Message},
+    summary="Import shop caps and minimums (xlsx/csv: 客户编码, 规格编码, 上限, 最低量)",
+)
+@_forbidden_as_403
+def import_limits(request, file: File[UploadedFile], month: str = ""):
+    """The same file the supply page takes; any bad row -> 400 naming row and field, nothing written."""
+    services._center_required(request.user)
+    rnd = _round(month)
+    try:
+        table = read_table(file, filename=file.name)
+    except TableError as exc:
+        raise HttpError(400, str(exc)) from exc
+    return {"changed": services.set_limits(request.user, rnd, table.rows, header=table.header)}
+
+
 @router.post("/balance", response={202: dict, 400: Message, 403: Message}, summary="Start balancing (background job)")
 @_forbidden_as_403
-def balance(request, body: MonthIn):
+def balance(request, body: BalanceIn):
+    """``mode``: ``proportional`` or ``tier`` (same quantity per 档位); empty = the policy's mode."""
     from .tasks import run_balance
 
     services._center_required(request.user)
     rnd = _round(body.month)
     if rnd.balanced_at is not None:
         return Status(400, {"detail": "本轮已完成平衡 / this round has already been balanced"})
-    job = Job.objects.create(kind="forecast_balance", created_by=request.user, params={"round": rnd.pk})
+    if body.mode and body.mode not in services.BALANCE_MODES:
+        return Status(400, {"detail": f"未知分配方式 {body.mode} / unknown mode: proportional or tier"})
+    job = Job.objects.create(
+        kind="forecast_balance", created_by=request.user, params={"round": rnd.pk, "mode": body.mode or None}
+    )
     run_balance.enqueue(job.pk)
     job.refresh_from_db()
     return Status(202, {"job": job.pk, "status": job.status})

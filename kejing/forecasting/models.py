@@ -116,6 +116,7 @@ class Round(models.Model):
     model_ran_at = models.DateTimeField(_("model run at"), null=True, blank=True)
     model_name = models.CharField(_("model"), max_length=40, blank=True)
     balanced_at = models.DateTimeField(_("balanced at"), null=True, blank=True)
+    balance_mode = models.CharField(_("balancing mode"), max_length=12, blank=True, default="")
 
     class Meta:
         verbose_name = _("forecast round")
@@ -254,6 +255,30 @@ class Supply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} {self.spec_id}@{self.area_id}: {self.quantity}"
+
+
+class ShopLimit(models.Model):
+    """A per-shop cap and/or minimum on one spec for a round's balancing, set by the marketing center.
+
+    ``cap``: the shop gets at most this many cartons; ``minimum``: at least this many, as far as its merged forecast
+    and the supply allow (what is not met is shown with the balance result). Either may be empty.
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="limits")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    spec = models.ForeignKey(Spec, on_delete=models.PROTECT, related_name="+")
+    cap = models.PositiveIntegerField(_("cap"), null=True, blank=True)
+    minimum = models.PositiveIntegerField(_("minimum"), null=True, blank=True)
+    set_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shop cap and minimum")
+        verbose_name_plural = _("shop caps and minimums")
+        constraints = [models.UniqueConstraint(fields=["round", "customer", "spec"], name="shop_limit_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.customer_id}/{self.spec_id}: {self.minimum}-{self.cap}"
 
 
 class Feedback(models.Model):

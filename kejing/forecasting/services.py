@@ -38,6 +38,7 @@ from .models import (
     PhaseTask,
     Round,
     ShopKey,
+    ShopLimit,
     ShopSurvey,
     Spec,
     SpecialOrder,
@@ -569,10 +570,197 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
     return len(parsed)
 
 
-def balance(user, rnd: Round, progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
+LIMIT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer": ("客户编码", "customer"),
+    "spec": ("规格编码", "spec"),
+    "cap": ("上限", "cap"),
+    "min": ("最低量", "min"),
+}
+LIMIT_FIELDS_ZH = {"customer": "客户编码", "spec": "规格编码", "cap": "上限", "min": "最低量"}
+
+
+def _limit_error(errors: dict[str, str], number: int, field: str, zh: str, en: str) -> None:
+    errors[f"row {number} {field}"] = f"第{number}行 {LIMIT_FIELDS_ZH[field]}:{zh} / row {number} {field}: {en}"
+
+
+@transaction.atomic
+def set_limits(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header: list[str] | None = None) -> int:
+    """Enter or import per-shop caps and minimums ``(row number, {customer, spec, cap, min})`` for a round.
+
+    Either ``cap`` or ``min`` may be empty (no cap / no minimum); both empty removes the shop's limit on that
+    spec. Every row is checked first (unknown customer, customer without a line of that spec in the round,
+    unknown spec, not a whole number >= 0, minimum above the cap, a row repeated); any error -> nothing written.
+    Each change is audited (``shop_limit``, before and after, on the customer's history). Returns rows changed.
+    """
+    staff = _center_required(user)
+    if rnd.balanced_at is not None:
+        raise ForecastError("本轮已完成平衡 / this round has already been balanced")
+    errors: dict[str, str] = {}
+    header_map = {h.lower(): f for f, hs in LIMIT_COLUMNS.items() for h in hs}
+    if header is not None:
+        unknown = [h for h in header if h and h.lower() not in header_map]
+        if unknown:
+            errors["row 1"] = f"第1行:未知的列 {', '.join(unknown)} / row 1: unknown columns {', '.join(unknown)}"
+        missing = [f for f in ("customer", "spec") if f not in {header_map.get(h.lower()) for h in header}]
+        if missing:
+            errors["row 1 columns"] = (
+                f"第1行:缺少必需的列 {', '.join(LIMIT_FIELDS_ZH[f] for f in missing)} / row 1: required columns "
+                f"missing: {', '.join(missing)}"
+            )
+        if errors:
+            raise ForecastError(errors)
+    customers = {c.code: c for c in visible_customers(user).filter(industry="tobacco")}
+    spec_by_code = {s.code: s for s in Spec.objects.all()}
+    lines = set(ForecastLine.objects.filter(round=rnd).values_list("customer_id", "spec_id"))
+    parsed: dict[tuple[int, int], tuple[int, Customer, Spec, int | None, int | None]] = {}
+    for number, raw in rows:
+        row = {header_map[h.lower()]: (v or "").strip() for h, v in raw.items() if h.lower() in header_map}
+        c = customers.get(row.get("customer", ""))
+        s = spec_by_code.get(row.get("spec", ""))
+        if c is None:
+            _limit_error(
+                errors,
+                number,
+                "customer",
+                f"客户不存在或不在权限内 '{row.get('customer', '')}'",
+                f"unknown customer or outside your scope '{row.get('customer', '')}'",
+            )
+        if s is None:
+            _limit_error(
+                errors,
+                number,
+                "spec",
+                f"未知的卷烟规格 '{row.get('spec', '')}'",
+                f"unknown spec '{row.get('spec', '')}'",
+            )
+        if c and s and (c.pk, s.pk) not in lines:
+            _limit_error(
+                errors,
+                number,
+                "spec",
+                f"客户 {c.code} 本轮没有规格 {s.code} 的预测",
+                f"customer {c.code} has no line of spec {s.code} in this round",
+            )
+        values: dict[str, int | None] = {}
+        for f in ("cap", "min"):
+            text = row.get(f, "")
+            try:
+                value = int(text) if text != "" else None
+            except ValueError:
+                value = -1
+            if value is not None and not (0 <= value <= 10**9):
+                _limit_error(errors, number, f, f"'{text}' 应为非负整数", f"'{text}' must be a whole number >= 0")
+                value = None
+            values[f] = value
+        if values["cap"] is not None and values["min"] is not None and values["min"] > values["cap"]:
+            _limit_error(
+                errors,
+                number,
+                "min",
+                f"最低量 {values['min']} 大于上限 {values['cap']}",
+                f"minimum {values['min']} is above the cap {values['cap']}",
+            )
+        if c and s:
+            if (c.pk, s.pk) in parsed:
+                first = parsed[(c.pk, s.pk)][0]
+                _limit_error(errors, number, "customer", f"与第{first}行重复", f"repeats row {first}")
+            else:
+                parsed[(c.pk, s.pk)] = (number, c, s, values["cap"], values["min"])
+    if errors:
+        raise ForecastError(errors)
+    existing = {(x.customer_id, x.spec_id): x for x in ShopLimit.objects.filter(round=rnd)}
+    changed = 0
+    for key, (_, c, s, cap, minimum) in parsed.items():
+        old = existing.get(key)
+        before = (old.cap, old.minimum) if old else (None, None)
+        if before == (cap, minimum):
+            continue
+        changes = {f"{s.code}.cap": [before[0], cap], f"{s.code}.min": [before[1], minimum]}
+        if cap is None and minimum is None:
+            audit.record(actor=user, action="shop_limit", obj=old, customer=c, changes=changes, note="removed")
+            old.delete()
+        else:
+            lim, _ = ShopLimit.objects.update_or_create(
+                round=rnd,
+                customer=c,
+                spec=s,
+                defaults={"cap": cap, "minimum": minimum, "set_by": staff, "at": timezone.now()},
+            )
+            audit.record(actor=user, action="shop_limit", obj=lim, customer=c, changes=changes)
+        changed += 1
+    return changed
+
+
+def limit_outcomes(rnd: Round, limit: int | None = None) -> list[dict[str, Any]]:
+    """Each shop cap/minimum of the round with the merged forecast, the balanced quantity (once balanced) and
+    what was not met: ``at_cap`` (the cap held the shop below its forecast) and ``min_short`` (cartons of the
+    minimum not given, with the reason)."""
+    qs = (
+        ShopLimit.objects.filter(round=rnd)
+        .select_related("customer__unit", "spec")
+        .order_by("spec__code", "customer__code")
+    )
+    limits = list(qs[:limit] if limit else qs)
+    line = {
+        (c, s): (m, b)
+        for c, s, m, b in ForecastLine.objects.filter(
+            round=rnd, customer_id__in={x.customer_id for x in limits}
+        ).values_list("customer_id", "spec_id", "merged_qty", "balanced_qty")
+    }
+    from .engine.allocation import REASONS
+
+    short_groups = set(
+        Supply.objects.filter(round=rnd, note__startswith=REASONS["minimums_short"][0]).values_list(
+            "spec_id", "area__path"
+        )
+    )
+    out = []
+    for x in limits:
+        merged, balanced = line.get((x.customer_id, x.spec_id), (0, None))
+        row = {
+            "customer": x.customer.code,
+            "customer_name": x.customer.name,
+            "spec": x.spec.code,
+            "spec_name": x.spec.name,
+            "forecast": merged,
+            "cap": x.cap,
+            "min": x.minimum,
+            "balanced": balanced,
+            "at_cap": bool(x.cap is not None and balanced is not None and balanced >= x.cap and x.cap < merged),
+            "min_short": 0,
+            "reason": "",
+        }
+        if x.minimum is not None and balanced is not None and balanced < x.minimum:
+            row["min_short"] = x.minimum - balanced
+            if x.minimum > merged:
+                row["reason"] = (
+                    "最低量高于合并预测,最多给到预测量 / minimum above the merged forecast: given up to the forecast"
+                )
+            elif any(sid == x.spec_id and x.customer.unit.path.startswith(p) for sid, p in short_groups):
+                row["reason"] = (
+                    "供应量低于最低量之和,按最低量比例分配 / supply below the sum of minimums; shared by minimums"
+                )
+            elif rnd.balance_mode == "tier":
+                row["reason"] = "按档位分配不执行最低量 / tier mode does not apply minimums"
+            else:
+                row["reason"] = "供应不足 / not enough supply"
+        out.append(row)
+    return out
+
+
+BALANCE_MODES = ("proportional", "tier")
+
+
+def balance(
+    user, rnd: Round, progress: Callable[[int, int, str], None] | None = None, mode: str | None = None
+) -> dict[str, Any]:
     """Allocate each supply row to the shops of its area, push the balanced quantities into the target month's
     ledger (``allocated``) and onto the CMs' feedback tasks (L2801, L2805). Specs without a supply row are not
-    constrained: their balanced quantity is the merged forecast.
+    constrained: their balanced quantity is the merged forecast (at most the shop's cap).
+
+    ``mode``: ``proportional`` (to the merged forecast) or ``tier`` (the same quantity per 档位, the customer's
+    ``tier``); empty = the policy's ``[allocation].mode``. The round's shop caps and minimums (``ShopLimit``) go to
+    the engine as ``cap`` / ``min`` per line.
 
     The engine runs before the write transaction so that a background job's progress stays visible meanwhile;
     everything written happens in one transaction (a failure leaves the round as it was)."""
@@ -587,13 +775,28 @@ def balance(user, rnd: Round, progress: Callable[[int, int, str], None] | None =
 
     step(0, "读取预测与货源 / reading forecasts and supply")
     conf = policy().get("allocation", {})
-    mode = conf.get("mode", "proportional")
+    mode = mode or conf.get("mode", "proportional")
+    if mode not in BALANCE_MODES:
+        raise ForecastError({"mode": f"未知分配方式 {mode} / unknown mode {mode}: proportional or tier"})
     lines = list(
         ForecastLine.objects.filter(round=rnd).values_list(
             "pk", "spec_id", "unit__path", "merged_qty", "customer__tier"
         )
     )
-    balanced = {pk: merged for pk, _, _, merged, _ in lines}
+    limits = {
+        (c, s): (cap, lo)
+        for c, s, cap, lo in ShopLimit.objects.filter(round=rnd).values_list("customer_id", "spec_id", "cap", "minimum")
+    }
+    caps: dict[int, int | None] = {}
+    mins: dict[int, int | None] = {}
+    if limits:
+        line_keys = {
+            pk: (cid, sid)
+            for pk, cid, sid in ForecastLine.objects.filter(round=rnd).values_list("pk", "customer_id", "spec_id")
+        }
+        caps = {pk: limits[k][0] for pk, k in line_keys.items() if k in limits}
+        mins = {pk: limits[k][1] for pk, k in line_keys.items() if k in limits}
+    balanced = {pk: merged if caps.get(pk) is None else min(merged, caps[pk]) for pk, _, _, merged, _ in lines}
     supplies = list(Supply.objects.select_related("area", "spec").filter(round=rnd))
     by_spec: dict[int, list[Supply]] = defaultdict(list)
     for sup in supplies:
@@ -602,10 +805,14 @@ def balance(user, rnd: Round, progress: Callable[[int, int, str], None] | None =
     for pk, sid, path, merged, tier in lines:
         for sup in by_spec.get(sid, []):
             if path.startswith(sup.area.path):
-                covered.append((pk, sup.spec.code, sup.area.code, merged, max(1, min(30, tier or 1))))
+                covered.append(
+                    (pk, sup.spec.code, sup.area.code, merged, max(1, min(30, tier or 1)), caps.get(pk), mins.get(pk))
+                )
                 break
-    frame = pd.DataFrame(covered, columns=["pk", "spec", "area", "forecast", "tier"])
+    frame = pd.DataFrame(covered, columns=["pk", "spec", "area", "forecast", "tier", "cap", "min"])
     frame["demand"] = frame["forecast"]
+    frame["cap"] = frame["cap"].astype("float64")  # None -> NaN: no cap / no minimum
+    frame["min"] = frame["min"].astype("float64")
     supply_frame = pd.DataFrame(
         [(sup.spec.code, sup.area.code, sup.quantity) for sup in supplies], columns=["spec", "area", "supply"]
     )
@@ -637,17 +844,29 @@ def balance(user, rnd: Round, progress: Callable[[int, int, str], None] | None =
                 f"UPDATE {table} SET balanced_qty = %s WHERE id = %s", [(q, pk) for pk, q in balanced.items()]
             )
         _push_to_ledger(rnd)
-        Round.objects.filter(pk=rnd.pk).update(balanced_at=timezone.now())
+        Round.objects.filter(pk=rnd.pk).update(balanced_at=timezone.now(), balance_mode=mode)
+        rnd.balance_mode = mode
         _feedback_tasks(rnd)
         audit.record(
             actor=user,
             action="forecast_balance",
             obj=rnd,
-            changes={"placed": [None, placed_total], "unplaced": [None, unplaced_total]},
+            changes={
+                "placed": [None, placed_total],
+                "unplaced": [None, unplaced_total],
+                "mode": [None, mode],
+                "shop_limits": [None, len(limits)],
+            },
         )
     step(3, "完成 / done")
+    outcomes = limit_outcomes(rnd)
     return {
+        "mode": mode,
         "lines": len(balanced),
+        "limits": len(outcomes),
+        "at_cap": sum(1 for o in outcomes if o["at_cap"]),
+        "min_short": sum(o["min_short"] for o in outcomes),
+        "limit_rows": [o for o in outcomes if o["at_cap"] or o["min_short"]][:500],
         "placed": placed_total,
         "unplaced": unplaced_total,
         "rows": [

@@ -78,7 +78,10 @@ def run_balance(job_id: int) -> None:
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     try:
         rnd = Round.objects.get(pk=job.params["round"])
-        result = {"ok": True, **services.balance(job.created_by, rnd, progress=job.progress)}
+        result = {
+            "ok": True,
+            **services.balance(job.created_by, rnd, progress=job.progress, mode=job.params.get("mode")),
+        }
         status = Job.Status.DONE
     except services.ForecastError as exc:
         result = {"ok": False, "error": "; ".join(str(v) for v in exc.errors.values())[:300]}

@@ -16,6 +16,7 @@ urlpatterns = [
     path("model/", views.model_run, name="model_run"),
     path("supply/", views.supply, name="supply"),
     path("balance/", views.balance, name="balance"),
+    path("supply/limits/", views.limits, name="limits"),
     path("feedback/", views.feedback, name="feedback"),
     path("feedback/<int:customer_id>/", views.feedback_customer, name="feedback_customer"),
     path("ledger/", views.ledger, name="ledger"),

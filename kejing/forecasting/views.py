@@ -38,6 +38,7 @@ from .models import (
     PhaseTask,
     Round,
     ShopKey,
+    ShopLimit,
     ShopSurvey,
     Spec,
     SpecialOrder,
@@ -413,10 +414,14 @@ def supply(request):
         .values_list("spec_id", "t")
     )
     job = _my_job(request, "forecast_balance")
+    limit_count = ShopLimit.objects.filter(round=rnd).count()
     return render(
         request,
         "forecasting/supply.html",
         {
+            "limit_count": limit_count,
+            "limits": services.limit_outcomes(rnd, limit=300),
+            "default_mode": services.policy().get("allocation", {}).get("mode", "proportional"),
             "job": job,
             "job_result": job.result if job and job.status in (Job.Status.DONE, Job.Status.FAILED) else None,
             "rnd": rnd,
@@ -439,11 +444,37 @@ def balance(request):
     if rnd.balanced_at is not None:
         messages.error(request, _("This round has already been balanced."))
         return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
+    mode = request.POST.get("mode", "") or None
+    if mode is not None and mode not in services.BALANCE_MODES:
+        messages.error(request, _("Unknown balancing mode."))
+        return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
     from .tasks import run_balance
 
-    job = Job.objects.create(kind="forecast_balance", created_by=request.user, params={"round": rnd.pk})
+    job = Job.objects.create(kind="forecast_balance", created_by=request.user, params={"round": rnd.pk, "mode": mode})
     run_balance.enqueue(job.pk)
     return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}&job={job.pk}")
+
+
+@login_required
+@require_POST
+def limits(request):
+    """Upload the round's per-shop caps and minimums (xlsx/csv: 客户编码, 规格编码, 上限, 最低量); all or nothing."""
+    staff = get_staff(request.user)
+    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+        raise Http404
+    rnd = _round_or_404(request)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise services.ForecastError({"file": _("Choose a file to upload.")})
+        table = read_table(upload, filename=upload.name)
+        n = services.set_limits(request.user, rnd, table.rows, header=table.header)
+        messages.success(request, _("Shop caps and minimums saved: %(n)s rows changed.") % {"n": n})
+    except TableError as exc:
+        messages.error(request, str(exc))
+    except services.ForecastError as exc:
+        messages.error(request, _errors(exc))
+    return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
 
 
 # -- feedback (days 21-25) ------------------------------------------------------------------------------------
