@@ -25,7 +25,12 @@ def _read_csv(path: str):
         raise SystemExit(f"找不到文件 / file not found: {path}")
     for enc in ("utf-8-sig", "gbk"):
         try:
-            return pd.read_csv(p, encoding=enc)
+            with p.open(encoding=enc) as f:
+                head = f.readline()
+            # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
+            # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma
+            sep = max((",", "\t", ";"), key=head.count)
+            return pd.read_csv(p, encoding=enc, sep=sep)
         except UnicodeDecodeError:
             continue
     raise SystemExit(f"无法读取编码 / cannot decode {path} (UTF-8 or GBK)")

@@ -47,21 +47,24 @@ def to_panel(df: Any) -> Panel:
         raise ForecastInputError("需要 DataFrame / expected a pandas or polars DataFrame")
     missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
     if missing:
-        raise ForecastInputError(f"缺少列 / missing column(s): {', '.join(missing)}")
+        found = ", ".join(str(c) for c in df.columns)
+        raise ForecastInputError(f"缺少列 / missing column(s): {', '.join(missing)}(现有列 / found: {found})")
     if len(df) == 0:
         return Panel([], np.zeros(0, dtype=np.int64), [])
     ds = pd.to_datetime(df["ds"], errors="coerce")
     bad = ds.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ForecastInputError(
-            f"第 {row + 2} 行 ds 不是日期 / row {row + 2}: ds {df['ds'].iloc[row]!r} is not a date"
-        )
+        raw = df["ds"].iloc[row]
+        shown = "空 / empty" if pd.isna(raw) else repr(str(raw))
+        raise ForecastInputError(f"第 {row + 2} 行 ds 不是日期 / row {row + 2}: ds {shown} is not a date")
     y = pd.to_numeric(df["y"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(y)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ForecastInputError(f"第 {row + 2} 行 y 不是数字 / row {row + 2}: y {df['y'].iloc[row]!r} is not a number")
+        raw = df["y"].iloc[row]
+        shown = "空 / empty" if pd.isna(raw) else repr(str(raw))
+        raise ForecastInputError(f"第 {row + 2} 行 y 不是数字 / row {row + 2}: y {shown} is not a number")
     month = (ds.dt.year * 12 + ds.dt.month - 1).to_numpy(dtype=np.int64)
     codes, ids = pd.factorize(df["unique_id"], sort=True)
     order = np.lexsort((month, codes))

@@ -79,3 +79,30 @@ def test_benches_small(capsys):
     )
     out = json.loads(capsys.readouterr().out)
     assert {"series", "seconds", "series_per_second", "auto_ets_series_per_second"} <= set(out)
+
+
+def test_backtest_reads_tab_and_semicolon_files_and_names_bad_cells(tmp_path, capsys):
+    src = tmp_path / "sales.csv"
+    _write_series(src)
+    frame = pd.read_csv(src)
+    expected = None
+    for sep, name in ((",", "comma.csv"), ("\t", "tab.tsv"), (";", "semi.csv")):
+        path = tmp_path / name
+        frame.to_csv(path, index=False, sep=sep)
+        assert main(["forecast", "backtest", "--input", str(path), "--horizon", "3", "--folds", "2", "--json"]) == 0
+        methods = json.loads(capsys.readouterr().out)["methods"]
+        scores = {k: (v["mase"], v["wape"]) for k, v in methods.items()}
+        expected = expected or scores
+        assert scores == expected  # same data, same scores, whatever the separator
+    # an empty y cell: refused, row named (header = line 1, so the 5th data row is line 6)
+    frame.loc[4, "y"] = None
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--input"]
+    assert main([*args, str(tmp_path / "gap.csv")]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert "row 6: y 空 / empty is not a number" in error
+    # wrong column names: the message lists what the file has
+    frame.rename(columns={"y": "sales"}).to_csv(tmp_path / "cols.csv", index=False)
+    assert main([*args, str(tmp_path / "cols.csv")]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert "missing column(s): y" in error and "found: unique_id, ds, sales" in error
