@@ -232,10 +232,18 @@ def suggest_key_customers(cm: Staff, target: dt.date) -> list[int]:
     return sorted(chosen)
 
 
-def _cm_customer(user, customer: Customer) -> Staff:
-    """The CM who owns ``customer`` when ``user`` is that CM; managers get ``NotAllowed`` (they see, not change)."""
+def _own_cm(user, customer: Customer) -> Staff | None:
+    """The CM who owns ``customer`` when ``user`` is that CM, else None."""
     staff = get_staff(user)
     if staff is not None and staff.role == Role.CM and customer.cm_id == staff.pk:
+        return staff
+    return None
+
+
+def _cm_customer(user, customer: Customer) -> Staff:
+    """The CM who owns ``customer`` when ``user`` is that CM; managers get ``NotAllowed`` (they see, not change)."""
+    staff = _own_cm(user, customer)
+    if staff is not None:
         return staff
     raise NotAllowed(
         "只有该客户的客户经理可以修改其预测;市场经理和营销部只能查看和批注 / only the customer's own CM may change "
@@ -391,11 +399,18 @@ def submit(user, rnd: Round) -> Submission:
     return sub
 
 
+def may_comment(user, cm: Staff) -> bool:
+    """The comment rule, the same on the page and the API: any staff member who can see the CM may comment on his
+    round (his managers up the tree, the center, the committee, and the CM himself, e.g. answering his manager).
+    A comment never changes a figure."""
+    return get_staff(user) is not None and staff_scope(user).filter(pk=cm.pk).exists()
+
+
 @transaction.atomic
 def add_comment(user, rnd: Round, cm: Staff, text: str) -> Comment:
-    """A remark on a CM's forecast, by someone who can see that CM (his managers, or the CM himself)."""
+    """A remark on a CM's forecast, by someone who may comment on it (``may_comment``)."""
     staff = get_staff(user)
-    if staff is None or not staff_scope(user).filter(pk=cm.pk).exists():
+    if not may_comment(user, cm):
         raise NotAllowed("无权批注该客户经理的预测 / you may not comment on this CM's forecast")
     text = (text or "").strip()
     if not text:
@@ -915,8 +930,11 @@ def _feedback_tasks(rnd: Round) -> None:
 
 @transaction.atomic
 def record_feedback(user, rnd: Round, customer: Customer, guidance: str = "", informed_on: dt.date | None = None):
-    """The CM told the shop its balanced quantities; the shop records them in its ledger with the guidance."""
-    cm = _cm_customer(user, customer)
+    """The CM told the shop its balanced quantities; the shop records them in its ledger with the guidance.
+    Only the shop's own CM records it; anyone else who sees the shop gets ``NotAllowed``."""
+    cm = _own_cm(user, customer)
+    if cm is None:
+        raise NotAllowed("只有负责该客户的客户经理可以登记反馈 / only the customer's own CM records the feedback")
     if rnd.balanced_at is None:
         raise ForecastError("本轮尚未平衡,不能反馈 / the round has not been balanced yet")
     informed_on = informed_on or timezone.localdate()

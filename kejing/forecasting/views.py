@@ -332,6 +332,7 @@ def consolidation(request):
     comments = Comment.objects.filter(round=rnd, cm__in=selectors.visible_cms(request.user)).select_related(
         "cm", "author"
     )
+    submissions = selectors.submissions(request.user, rnd)
     return render(
         request,
         "forecasting/consolidation.html",
@@ -342,9 +343,10 @@ def consolidation(request):
             "groups": _group_labels(),
             "group_label": str(GROUP_LABELS[by]),
             "merge_order": services.merge_order(),
-            "submissions": selectors.submissions(request.user, rnd),
+            "submissions": submissions,
             "comments": comments[:50],
-            "can_comment": services.is_manager(request.user),
+            # services.may_comment: every CM listed is in the user's scope, so any staff member may comment on them
+            "can_comment": bool(submissions) and get_staff(request.user) is not None,
             "query": f"month={rnd.target:%Y-%m}&by={by}",
         },
     )

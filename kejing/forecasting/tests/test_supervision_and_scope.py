@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kejing.core.models import AuditLog
 from kejing.forecasting import services
-from kejing.forecasting.models import Comment, ForecastLine, ShopKey
+from kejing.forecasting.models import Comment, Feedback, ForecastLine, ShopKey
 
 from . import cycle_fixtures
 from .cycle_fixtures import TARGET
@@ -69,6 +69,58 @@ def test_managers_cannot_change_a_cms_figures_on_the_page(cycle_data, login):
     resp = login(org.cm1).post(url, {"qty_JF01": "13", "month": "2026-12"})
     assert resp.status_code == 302 and _cm_qty(org.c1) == 13
     assert AuditLog.objects.filter(action="forecast_cm", customer=org.c1).count() == 1
+
+
+def test_only_the_shops_cm_records_feedback_with_its_own_refusal(cycle_data, client, token_for, login):
+    """A market manager who sees the shop is refused with the feedback rule, not the "change a forecast" one."""
+    org = cycle_data.org
+    resp = client.post(
+        f"/api/forecasting/feedback/{org.c1.pk}",
+        {"month": "2026-12", "guidance": "x"},
+        content_type="application/json",
+        **token_for(org.mm1),
+    )
+    assert resp.status_code == 403
+    detail = resp.json()["detail"]
+    assert detail == "只有负责该客户的客户经理可以登记反馈 / only the customer's own CM records the feedback"
+    assert "comment" not in detail
+    # the page says the same rule
+    resp = login(org.mm1).post(f"/forecasting/feedback/{org.c1.pk}/", {"month": "2026-12", "guidance": "x"})
+    assert resp.status_code == 403 and resp.content.decode() == "只有负责该客户的客户经理可以登记反馈。"
+    assert not Feedback.objects.exists() and not AuditLog.objects.filter(action="forecast_feedback").exists()
+
+
+def test_a_cm_answers_on_his_own_round_on_the_page(cycle_data, login, client, token_for):
+    """Anyone who sees the CM may comment (page and API alike), the CM himself included; others get 404."""
+    org = cycle_data.org
+    web = login(org.cm1)
+    page = web.get("/forecasting/consolidation/?month=2026-12").content.decode()
+    assert 'action="/forecasting/comment/"' in page and '<option value="CM1">' in page
+    assert '<option value="CM2">' not in page  # only himself
+    resp = web.post("/forecasting/comment/", {"month": "2026-12", "cm": "CM1", "text": "JF01 客户本月有婚宴"})
+    assert resp.status_code == 302
+    comment = Comment.objects.get()
+    assert (comment.cm, comment.author) == (org.cm1, org.cm1)
+    assert "JF01 客户本月有婚宴" in web.get("/forecasting/consolidation/?month=2026-12").content.decode()
+    assert "JF01 客户本月有婚宴" in web.get("/forecasting/?month=2026-12").content.decode()
+    assert _cm_qty(org.c1) is None  # a comment changes no figure
+    # another CM, and a market manager of another market, cannot see cm1: 404 on the page and the API
+    for other in (org.cm2, org.mm2):
+        resp = login(other).post("/forecasting/comment/", {"month": "2026-12", "cm": "CM1", "text": "x"})
+        assert resp.status_code == 404, other.role
+        resp = client.post(
+            "/api/forecasting/comments",
+            {"month": "2026-12", "cm": "CM1", "text": "x"},
+            content_type="application/json",
+            **token_for(other),
+        )
+        assert resp.status_code == 404, other.role
+    assert Comment.objects.count() == 1
+    # the manager above him gets the form as before
+    assert (
+        'action="/forecasting/comment/"'
+        in login(org.mm1).get("/forecasting/consolidation/?month=2026-12").content.decode()
+    )
 
 
 def test_a_cm_adds_a_spec_the_shop_has_not_carried_on_the_page(cycle_data, login):
