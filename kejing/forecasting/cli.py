@@ -44,13 +44,26 @@ def _fail(args: argparse.Namespace, exc: Exception) -> int:
     return 2
 
 
+def _progress(done: int, total: int, message: str) -> None:
+    """One line a step on stderr (stdout keeps only the result, so ``--json`` output stays parseable)."""
+    print(f"[{done}/{total}] {message}", file=sys.stderr, flush=True)
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from .engine import backtest
 
     df = _read_csv(args.input)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     try:
-        out = backtest(df, args.horizon, args.folds, season=args.season, methods=methods, step=args.step)
+        out = backtest(
+            df,
+            args.horizon,
+            args.folds,
+            season=args.season,
+            methods=methods,
+            step=args.step,
+            progress=None if args.quiet else _progress,
+        )
     except ValueError as exc:
         return _fail(args, exc)
     if not args.json:
@@ -221,6 +234,7 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--step", type=int, default=None, help="months between origins (default: the horizon)")
     c.add_argument("--methods", default="kejing,seasonal_naive,auto_ets", help="comma-separated methods to compare")
     c.add_argument("--models", action="store_true", help="with --json: also count the model chosen per series")
+    c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(func=cmd_backtest)
     c = fsub.add_parser("run", help="write forecasts with 80/95 %% intervals and the chosen model per series")

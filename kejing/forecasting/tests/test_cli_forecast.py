@@ -26,7 +26,12 @@ def test_backtest_json(tmp_path, capsys):
     src = tmp_path / "sales.csv"
     _write_series(src)
     assert main(["forecast", "backtest", "--input", str(src), "--horizon", "3", "--folds", "2", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    # progress on stderr, one line per method and fold (3 x 2), stdout only the JSON
+    steps = captured.err.strip().splitlines()
+    assert len(steps) == 6 and steps[0].startswith("[1/6] kejing") and steps[-1].startswith("[6/6] auto_ets")
+    assert "fold 2 of 2: 2 条序列 / series" in steps[-1]  # a and b; the 2-month c has nothing left to train on
     assert set(out["methods"]) == {"kejing", "seasonal_naive", "auto_ets"}
     for m in out["methods"].values():
         assert set(m) == {"mase", "wape", "seconds"}
@@ -89,8 +94,11 @@ def test_backtest_reads_tab_and_semicolon_files_and_names_bad_cells(tmp_path, ca
     for sep, name in ((",", "comma.csv"), ("\t", "tab.tsv"), (";", "semi.csv")):
         path = tmp_path / name
         frame.to_csv(path, index=False, sep=sep)
-        assert main(["forecast", "backtest", "--input", str(path), "--horizon", "3", "--folds", "2", "--json"]) == 0
-        methods = json.loads(capsys.readouterr().out)["methods"]
+        args = ["forecast", "backtest", "--input", str(path), "--horizon", "3", "--folds", "2", "--json", "--quiet"]
+        assert main(args) == 0
+        captured = capsys.readouterr()
+        assert captured.err == ""  # --quiet: no progress lines
+        methods = json.loads(captured.out)["methods"]
         scores = {k: (v["mase"], v["wape"]) for k, v in methods.items()}
         expected = expected or scores
         assert scores == expected  # same data, same scores, whatever the separator
