@@ -3,12 +3,14 @@ the current round advanced to the phase of today's date.
 
 What is stored, and why (10,000 shops x ~5 specs x 36 months would be ~2 M ledger rows, too slow to build):
 
-- the **shop-level ledger** (动销台帐) for the last three complete months only (what the CM looks at and what
-  accuracy is measured on);
+- the **shop-level ledger** (动销台帐) for the last three complete months (what the CM looks at and what
+  accuracy is measured on) and the current month to date (ordered, supplied and sold so far, stock carried on
+  from last month: what the month-end survey reads);
 - the **three-year history as unit x spec monthly totals** (``UnitHistory``: 65 units x 40 specs x 36 months),
   which is what the model learns from; shops' shares of their unit come from the recent ledger;
-- **past rounds** for the three months of that ledger, with the sources as they were recorded, so that the
-  accuracy reports have month-over-month figures;
+- **past rounds** for the three complete months of that ledger and for the current month (each round targets
+  the month after it was worked on), with the sources as they were recorded, so that the accuracy reports have
+  month-over-month figures and this month's ledger holds its balanced quantities;
 - the **current round** (next month), opened with the real services: phase tasks, key customers, CM entries,
   self-reports, model forecast, submissions, supply, balancing and part of the feedback, as far as today's
   phase has got.
@@ -99,6 +101,23 @@ def _merge_arrays(order, cm_q, has_cm, self_q, has_self, model) -> tuple[np.ndar
     return merged, source
 
 
+def month_elapsed(today: dt.date) -> float:
+    """Share of ``today``'s month that is over: the days before today (the ledger is kept to yesterday's close)."""
+    return (today.day - 1) / cycle.month_end(today).day
+
+
+def _month_to_date(np_rng, today, demand, expected, tight, last_stock):
+    """This month's ledger figures by ``today`` for pairs whose whole month is ``demand`` (ordered, Poisson) and
+    ``expected``: each carton of the month's order is placed by now with the share of the month elapsed, supplied
+    as the spec's supply allows (as in the complete months), sold = Poisson(expected x elapsed) but never more
+    than last month's stock plus what came in, stock = last month's stock + supplied - sold (never negative)."""
+    share = month_elapsed(today)
+    ordered = np_rng.binomial(demand, share)
+    supplied = np.floor(ordered * tight).astype(np.int64)
+    sold = np.minimum(np_rng.poisson(expected * share), last_stock + supplied)
+    return ordered, supplied, sold, last_stock + supplied - sold
+
+
 def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
@@ -129,8 +148,10 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
         return {}
     area = dict(OrgUnit.objects.filter(kind="unit", industry="tobacco").values_list("pk", "area"))
     this_month = cycle.month_start(today)
-    months = [cycle.add_months(this_month, -HISTORY_MONTHS + k) for k in range(HISTORY_MONTHS)]
-    ledger_months = months[-LEDGER_MONTHS:]
+    # the complete months of the history, then this month (simulated whole; its ledger holds the share so far)
+    months = [cycle.add_months(this_month, -HISTORY_MONTHS + k) for k in range(HISTORY_MONTHS + 1)]
+    n_col, now_col = HISTORY_MONTHS + 1, HISTORY_MONTHS
+    ledger_months = months[now_col - LEDGER_MONTHS : now_col]
 
     # -- which specs each shop carries, and its level for each ------------------------------------------------
     n_spec = len(specs)
@@ -155,9 +176,9 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
 
     # -- monthly demand: level x season x trend x life cycle, Poisson; small shops skip months ----------------
     season = season_factors(months)
-    t_years = np.arange(HISTORY_MONTHS) / 12.0
+    t_years = np.arange(n_col) / 12.0
     growth = np_rng.uniform(-0.12, 0.15, n_spec)
-    alive = np.ones((n_spec, HISTORY_MONTHS))
+    alive = np.ones((n_spec, n_col))
     for j, s in enumerate(specs):
         for i, m in enumerate(months):
             if not s.on_sale(m):
@@ -170,7 +191,7 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
     tiers = np.array([shops[i][3] or 5 for i in pair_shop_a])
     active = np_rng.random(expected.shape) < np.where(tiers <= 6, 0.6, 0.97)[:, None]
     demand = np_rng.poisson(expected) * active
-    tight = np.where(price_class == "high", np_rng.uniform(0.8, 1.0, (n_spec, HISTORY_MONTHS)).T, 1.0).T
+    tight = np.where(price_class == "high", np_rng.uniform(0.8, 1.0, (n_spec, n_col)).T, 1.0).T
     supplied = np.floor(demand * tight[pair_spec_a]).astype(int)
 
     # -- unit x spec history (what the model learns from) -----------------------------------------------------
@@ -179,12 +200,12 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
     key = unit_idx * n_spec + pair_spec_a
     hist_d = np.zeros((len(uniq_units) * n_spec, HISTORY_MONTHS), dtype=np.int64)
     hist_s = np.zeros_like(hist_d)
-    np.add.at(hist_d, key, demand)
-    np.add.at(hist_s, key, supplied)
+    np.add.at(hist_d, key, demand[:, :HISTORY_MONTHS])
+    np.add.at(hist_s, key, supplied[:, :HISTORY_MONTHS])
     hist_rows = []
     for kk in np.flatnonzero(hist_d.sum(axis=1)):
         u, j = divmod(int(kk), n_spec)
-        for i, m in enumerate(months):
+        for i, m in enumerate(months[:HISTORY_MONTHS]):
             if alive[j, i] > 0:
                 hist_rows.append(
                     (int(uniq_units[u]), specs[j].pk, m.isoformat(), int(hist_d[kk, i]), int(hist_s[kk, i]))
@@ -195,11 +216,14 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
     shop_pk = np.array([s[0] for s in shops])
     spec_pk = np.array([s.pk for s in specs])
     ledger_rows = []
-    for col, m in enumerate(ledger_months, start=HISTORY_MONTHS - LEDGER_MONTHS):
+    last_stock = np.zeros(len(pair_shop_a), dtype=np.int64)  # each pair's stock at the end of the last month
+    for col, m in enumerate(ledger_months, start=now_col - LEDGER_MONTHS):
         idx = np.flatnonzero(alive[pair_spec_a, col] > 0)
         d, s_ = demand[idx, col], supplied[idx, col]
         stock = np.floor(np_rng.random(len(idx)) * (s_ // 2 + 2)).astype(int)
         sold = np.maximum(0, s_ + np_rng.integers(-1, 2, len(idx)))
+        last_stock[:] = 0
+        last_stock[idx] = stock
         ledger_rows += zip(
             shop_pk[pair_shop_a[idx]].tolist(),
             spec_pk[pair_spec_a[idx]].tolist(),
@@ -211,6 +235,22 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
             [""] * len(idx),
             strict=True,
         )
+    # this month so far: what the shops have ordered, been supplied and sold by today
+    idx = np.flatnonzero(alive[pair_spec_a, now_col] > 0)
+    ordered, s_, sold, stock = _month_to_date(
+        np_rng, today, demand[idx, now_col], expected[idx, now_col], tight[pair_spec_a[idx], now_col], last_stock[idx]
+    )
+    ledger_rows += zip(
+        shop_pk[pair_shop_a[idx]].tolist(),
+        spec_pk[pair_spec_a[idx]].tolist(),
+        [this_month.isoformat()] * len(idx),
+        ordered.tolist(),
+        s_.tolist(),
+        sold.tolist(),
+        stock.tolist(),
+        [""] * len(idx),
+        strict=True,
+    )
     _insert(
         LedgerEntry._meta.db_table,
         ["customer_id", "spec_id", "month", "demand", "supplied", "sold", "stock", "guidance"],
@@ -220,7 +260,7 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
     # -- key customers: the valuable half of each CM's shops, informants always -------------------------------
     price = np.array([float(s.price) for s in specs])
     value = np.zeros(len(shops))
-    np.add.at(value, pair_shop_a, (demand[:, -LEDGER_MONTHS:].sum(axis=1)) * price[pair_spec_a])
+    np.add.at(value, pair_shop_a, (demand[:, now_col - LEDGER_MONTHS : now_col].sum(axis=1)) * price[pair_spec_a])
     by_cm: dict[int, list[int]] = {}
     for idx, shop in enumerate(shops):
         if shop[7] == "active":
@@ -236,7 +276,7 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
     pos = {i for i, s in enumerate(shops) if s[6] == "pos"}
     order = services.merge_order()
 
-    # -- past rounds: the sources as they were recorded -------------------------------------------------------
+    # -- past rounds (the three complete months and this month): the sources as they were recorded ----------
     cms = list(Staff.objects.filter(role=Role.CM, unit__industry="tobacco").values_list("pk", flat=True))
     line_cols = [
         "round_id",
@@ -259,7 +299,7 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
     pos_mask[list(pos)] = True
     shop_cm = np.array([s[2] for s in shops])
     shop_unit = np.array([s[1] for s in shops])
-    for col, m in enumerate(ledger_months, start=HISTORY_MONTHS - LEDGER_MONTHS):
+    for col, m in enumerate([*ledger_months, this_month], start=now_col - LEDGER_MONTHS):
         rnd = Round.objects.create(
             target=m, model_ran_at=timezone.now(), model_name="kejing", balanced_at=timezone.now()
         )

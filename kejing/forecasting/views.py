@@ -576,7 +576,13 @@ def ledger(request):
     return render(
         request,
         "forecasting/ledger.html",
-        {"page": page, "query": query, "month": request.GET.get("month", ""), "q": q},
+        {
+            "page": page,
+            "query": query,
+            "month": request.GET.get("month", ""),
+            "q": q,
+            "this_month": cycle.month_start(timezone.localdate()),
+        },
     )
 
 
@@ -928,7 +934,10 @@ def survey(request):
         done = set(ShopSurvey.objects.filter(customer__cm=staff, month=month).values_list("customer_id", flat=True))
         for c in visible_customers(request.user).filter(industry="tobacco", status="active").order_by("code"):
             shops.append({"c": c, "done": c.pk in done})
-    return render(request, "forecasting/survey.html", {"month": month, "rows": rows, "shops": shops})
+    running = month == cycle.month_start(timezone.localdate())  # the ledger's sold is the month so far
+    return render(
+        request, "forecasting/survey.html", {"month": month, "rows": rows, "shops": shops, "running": running}
+    )
 
 
 @login_required

@@ -92,7 +92,7 @@ def test_demo_ledger_carries_the_balanced_quantities_of_past_rounds(demo_db):
             WHERE r.target < (SELECT MAX(target) FROM forecasting_round)
             GROUP BY r.target"""
         ).fetchall()
-    assert len(rows) == 3  # the three past rounds
+    assert len(rows) == 4  # the past rounds: the three complete months and this month
     for target, n, same, recorded in rows:
         assert n > 100 and same == n and recorded == n, (target, n, same, recorded)
 
