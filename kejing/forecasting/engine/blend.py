@@ -171,6 +171,7 @@ def pooled_yoy(blocks: Blocks, h: int, settings: Settings) -> np.ndarray:
 
 
 _SES_ALPHAS = np.array([0.05, 0.1, 0.2, 0.3, 0.5, 0.8])
+_POOL_MONTHS = 120  # months of ratios the pooled seasonal index is taken from (the latest of the call)
 
 
 def _ses_grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +203,9 @@ def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int
     m = settings.season
     weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     off = (len(weights) - 1) // 2
+    # only the latest _POOL_MONTHS months of the call: older years weigh little (season_decay) and the grid
+    # (series x months) stays small when a call mixes series of very different ages
+    first = max(0, span - _POOL_MONTHS)
     grids = []
     for rows, mat in blocks:
         if mat.shape[1] < len(weights) + m:  # a ratio for every calendar month needs a year past the average
@@ -210,18 +214,20 @@ def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int
         trend = sliding_window_view(mat[ok], len(weights), axis=1) @ weights
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(trend > 0, mat[ok, off : off + trend.shape[1]] / trend, np.nan)
-        grid = np.full((int(ok.sum()), span), np.nan)
-        cols = starts[rows[ok]][:, None] - lo + off + np.arange(trend.shape[1])[None, :]
-        grid[np.arange(len(grid))[:, None], cols] = ratio
+        cols = starts[rows[ok]][:, None] - lo + off + np.arange(trend.shape[1])[None, :] - first
+        keep = cols >= 0
+        grid = np.full((int(ok.sum()), span - first), np.nan)
+        grid[np.nonzero(keep)[0], cols[keep]] = ratio[keep]
         grids.append(grid)
     if not grids:
         return None
     grid = np.vstack(grids)
-    t = np.flatnonzero(np.isfinite(grid).any(axis=0))
+    t = np.flatnonzero(np.isfinite(grid).any(axis=0)) + first
+    grid = grid[:, t - first]
     pos = (lo + t) % m
     if np.bincount(pos, minlength=m).min() == 0:
         return None
-    detrended = np.nanmedian(grid[:, t], axis=0)
+    detrended = np.nanmedian(grid, axis=0)
     w = settings.season_decay ** ((t[-1] - t) // m)
     s = np.bincount(pos, weights=detrended * w, minlength=m) / np.bincount(pos, weights=w, minlength=m)
     if not s.mean() > 0:
