@@ -179,12 +179,14 @@ def _forecast_vs_ledger(cms, months) -> dict[tuple[int, dt.date], dict[str, Deci
     """Per CM and month: Σdemand, Σ|merged forecast − demand| and Σsupplied over his shops × specs.
 
     Joined like the forecasting reports: a spec ordered but not forecast counts with forecast 0, a forecast spec
-    not ordered with demand 0; only months whose ledger has demand figures count (a running month is left out).
+    not ordered with demand 0; only months that had a round and whose ledger has demand figures count (a running
+    month is left out, and so are the ledger's years before the first round).
     The CM is the one who made the forecast (the line's ``cm``), or for unforecast orders the shop's CM.
     """
-    from kejing.forecasting.models import ForecastLine, LedgerEntry
+    from kejing.forecasting.models import ForecastLine, LedgerEntry, Round
 
     ids = [c.pk for c in cms]
+    months = list(Round.objects.filter(target__in=months).values_list("target", flat=True))  # forecast months only
     ledger = {
         (m, cust, spec): (cm_id, d or 0, s or 0)
         for m, cust, spec, cm_id, d, s in LedgerEntry.objects.filter(

@@ -63,7 +63,8 @@ class LedgerEntry(models.Model):
     ``recorded_forecast`` what the shop wrote in its ledger after the CM told it (L2805-L2807).
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ledger_entries")
+    # no index of its own: the unique (customer, spec, month) index serves lookups by customer
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ledger_entries", db_index=False)
     spec = models.ForeignKey(Spec, on_delete=models.PROTECT, related_name="+")
     month = models.DateField(_("month"))
     demand = models.PositiveIntegerField(_("demand (ordered)"), null=True, blank=True)

@@ -106,19 +106,30 @@ def submissions(user, rnd: Round) -> list[dict[str, Any]]:
 
 
 # -- reports --------------------------------------------------------------------------------------------------
+def _by_month(qs: QuerySet, field: str, months: list[dt.date], columns: list[str]) -> list[tuple]:
+    """``(month, *columns)`` rows of ``qs`` for each month, read month by month: the month is not read back
+    from every row (parsing 100,000s of dates was a third of a center-wide report)."""
+    rows: list[tuple] = []
+    for m in months:
+        rows += [(m, *r) for r in qs.filter(**{field: m}).values_list(*columns)]
+    return rows
+
+
 def report_frame(user, targets: list[dt.date]) -> pd.DataFrame:
     """Forecast lines of the rounds for ``targets`` joined (outer) with the ledger of the same months.
 
     A shop that ordered a spec nobody forecast counts with forecast 0; a forecast line whose shop ordered
-    nothing counts with demand 0 — but only for months whose ledger exists (a month still running is left out).
+    nothing counts with demand 0 — but only for months whose ledger exists (a month still running is left out)
+    and that had a round (the ledger goes back years before the first forecast).
     Columns: month, customer, spec, cm_key, unit and the formula columns of ``metrics.COLUMNS``.
     """
+    targets = list(Round.objects.filter(target__in=targets).values_list("target", flat=True))
     lines = pd.DataFrame(
-        list(
-            visible_lines(user)
-            .filter(round__target__in=targets)
-            .values_list(
-                "round__target",
+        _by_month(
+            visible_lines(user),
+            "round__target",
+            targets,
+            [
                 "customer_id",
                 "spec_id",
                 "cm_id",
@@ -128,25 +139,16 @@ def report_frame(user, targets: list[dt.date]) -> pd.DataFrame:
                 "self_qty",
                 "model_qty",
                 "balanced_qty",
-            )
+            ],
         ),
         columns=["month", "customer", "spec", "cm_key", "unit", "forecast", "cm", "self", "model", "balanced"],
     )
     ledger = pd.DataFrame(
-        list(
-            visible_ledger(user)
-            .filter(month__in=targets, demand__isnull=False)
-            .values_list(
-                "month",
-                "customer_id",
-                "spec_id",
-                "customer__cm_id",
-                "customer__unit_id",
-                "demand",
-                "supplied",
-                "sold",
-                "stock",
-            )
+        _by_month(
+            visible_ledger(user).filter(demand__isnull=False),
+            "month",
+            targets,
+            ["customer_id", "spec_id", "customer__cm_id", "customer__unit_id", "demand", "supplied", "sold", "stock"],
         ),
         columns=["month", "customer", "spec", "cm_l", "unit_l", "demand", "supplied", "sold", "stock"],
     )

@@ -542,10 +542,12 @@ LEDGER_HEADERS = (
 @login_required
 def ledger(request):
     qs = selectors.visible_ledger(request.user).order_by("-month", "customer__code", "spec__code")
-    month = cycle.parse_month(request.GET.get("month"))
+    q = request.GET.get("q", "").strip()
+    this_month = cycle.month_start(timezone.localdate())
+    # three years of shops x specs: without a search the list shows one month (this month unless one is named)
+    month = cycle.parse_month(request.GET.get("month")) or (None if q else this_month)
     if month:
         qs = qs.filter(month=month)
-    q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(Q(customer__code=q) | Q(customer__name__icontains=q) | Q(spec__code=q))
     if request.GET.get("export"):
@@ -579,9 +581,9 @@ def ledger(request):
         {
             "page": page,
             "query": query,
-            "month": request.GET.get("month", ""),
+            "month": f"{month:%Y-%m}" if month else "",
             "q": q,
-            "this_month": cycle.month_start(timezone.localdate()),
+            "this_month": this_month,
         },
     )
 
