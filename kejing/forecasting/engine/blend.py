@@ -40,7 +40,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .models import LOCAL_CANDIDATES, Group, SeriesForecast, Settings, _move_festival, finish_arrays
+from .models import (
+    LOCAL_CANDIDATES,
+    Group,
+    SeriesForecast,
+    Settings,
+    _move_festival,
+    centred_weights,
+    finish_arrays,
+    theta_drift,
+    trend_slope,
+)
 
 CANDIDATES = (
     *LOCAL_CANDIDATES,
@@ -193,7 +203,8 @@ def _ses_grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int, settings: Settings):
-    """The seasonal index shared by the series of a call, for the months ``lo .. lo + span + h - 1``, or None.
+    """The seasonal index shared by the series of a call (``blocks``: non-negative, not all zero), for the
+    months ``lo .. lo + span + h - 1``, or None.
 
     Each series' ratios to its centred 2x12 moving average are lined up by calendar month; their median over
     the series (robust to the odd series with a spike or an opposite pattern) is averaged per calendar month
@@ -201,7 +212,7 @@ def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int
     Spring Festival where the pooled history shows it, as for one series (:func:`models._move_festival`).
     """
     m = settings.season
-    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    weights = centred_weights(m)
     off = (len(weights) - 1) // 2
     # only the latest _POOL_MONTHS months of the call: older years weigh little (season_decay) and the grid
     # (series x months) stays small when a call mixes series of very different ages
@@ -210,13 +221,12 @@ def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int
     for rows, mat in blocks:
         if mat.shape[1] < len(weights) + m:  # a ratio for every calendar month needs a year past the average
             continue
-        ok = (mat.min(axis=1) >= 0) & (mat.mean(axis=1) > 0)
-        trend = sliding_window_view(mat[ok], len(weights), axis=1) @ weights
+        trend = sliding_window_view(mat, len(weights), axis=1) @ weights
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(trend > 0, mat[ok, off : off + trend.shape[1]] / trend, np.nan)
-        cols = starts[rows[ok]][:, None] - lo + off + np.arange(trend.shape[1])[None, :] - first
+            ratio = np.where(trend > 0, mat[:, off : off + trend.shape[1]] / trend, np.nan)
+        cols = starts[rows][:, None] - lo + off + np.arange(trend.shape[1])[None, :] - first
         keep = cols >= 0
-        grid = np.full((int(ok.sum()), span - first), np.nan)
+        grid = np.full((len(rows), span - first), np.nan)
         grid[np.nonzero(keep)[0], cols[keep]] = ratio[keep]
         grids.append(grid)
     if not grids:
@@ -252,7 +262,12 @@ def pooled_season(blocks: Blocks, starts: np.ndarray, h: int, settings: Settings
     """
     n = len(starts)
     out = np.full((n, h), np.nan)
-    live = [(rows, mat) for rows, mat in blocks if len(rows) and mat.shape[1] > 2]
+    live = []
+    for rows, mat in blocks:
+        if len(rows) and mat.shape[1] > 2:
+            ok = (mat.min(axis=1) >= 0) & (mat.mean(axis=1) > 0)
+            if ok.any():
+                live.append((rows[ok], mat[ok]))
     if not live:
         return out
     lo = min(int(starts[rows].min()) for rows, _ in live)
@@ -261,15 +276,12 @@ def pooled_season(blocks: Blocks, starts: np.ndarray, h: int, settings: Settings
     if index is None:
         return out
     for rows, mat in live:
-        ok = (mat.min(axis=1) >= 0) & (mat.mean(axis=1) > 0)
-        first = starts[rows[ok]][:, None] - lo
+        first = starts[rows][:, None] - lo
         k = mat.shape[1]
-        adjusted = mat[ok] / index[first + np.arange(k)[None, :]]
+        adjusted = mat / index[first + np.arange(k)[None, :]]
         level, alpha = _ses_grid(adjusted)
-        tc = np.arange(k) - (k - 1) / 2
-        slope = adjusted @ tc / float(tc @ tc)
-        drift = np.arange(h)[None, :] + ((1 - (1 - alpha) ** k) / alpha)[:, None]  # as in models.local_fit
-        out[rows[ok]] = (level[:, None] + slope[:, None] / 2 * drift) * index[first + k + np.arange(h)[None, :]]
+        theta = level[:, None] + trend_slope(adjusted)[:, None] / 2 * theta_drift(alpha, k, h)
+        out[rows] = theta * index[first + k + np.arange(h)[None, :]]
     return out
 
 

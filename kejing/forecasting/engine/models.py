@@ -128,6 +128,30 @@ class SeriesForecast:
     pool: str = ""
 
 
+# ---------------------------------------------------------------- shared pieces of the candidates
+
+
+def centred_weights(m: int) -> np.ndarray:
+    """Weights of the centred moving average over one season (2 x m for an even m): the trend that the classical
+    decomposition divides by, for one series here and for the pooled index of blend.py."""
+    return np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+
+
+def trend_slope(x: np.ndarray) -> np.ndarray:
+    """Least-squares slope per month of ``x`` along its last axis (one series, or series x months)."""
+    k = x.shape[-1]
+    tc = np.arange(k) - (k - 1) / 2
+    return x @ tc / float(tc @ tc)
+
+
+def theta_drift(alpha: float | np.ndarray, n: int, h: int) -> np.ndarray:
+    """Steps 1..h of the Hyndman-Billah drift of the Theta method on ``n`` months with SES smoothing ``alpha``
+    (one value, or one per series: then series x h); times half the trend slope it makes Theta line 2."""
+    a = np.asarray(alpha, dtype=float)
+    memory = np.where(a > 1e-9, (1 - (1 - a) ** n) / np.maximum(a, 1e-9), float(n))
+    return np.arange(h) + memory[..., None]
+
+
 # ---------------------------------------------------------------- seasonal index with the Spring Festival
 
 
@@ -176,7 +200,7 @@ def seasonal_index(y: np.ndarray, start: int, h: int, settings: Settings) -> tup
     if not significant and not festival_possible:
         return None, False, False
     multiplicative = bool(y.min() > 0)
-    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    weights = centred_weights(m)
     trend = np.convolve(y, weights, "valid")
     off = (len(weights) - 1) // 2
     t = np.arange(off, off + len(trend))
@@ -312,13 +336,10 @@ def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit
         adjusted = y / hist if multiplicative else y - hist
     alpha, level, sigma = _ses_fit(adjusted)
     steps = np.arange(1, h + 1)
-    tc = np.arange(n) - (n - 1) / 2
-    slope = float(tc @ adjusted) / float(tc @ tc) if n > 2 else 0.0
-    memory = (1 - (1 - alpha) ** n) / alpha if alpha > 1e-9 else float(n)
-    drift = steps - 1 + memory
+    slope = float(trend_slope(adjusted)) if n > 2 else 0.0
+    drift = theta_drift(alpha, n, h)
     k = min(2 * m, n)
-    tk = np.arange(k) - (k - 1) / 2
-    recent_slope = float(tk @ adjusted[n - k :]) / float(tk @ tk) if k > 2 else 0.0
+    recent_slope = float(trend_slope(adjusted[n - k :])) if k > 2 else 0.0
     cands = np.full((len(LOCAL_CANDIDATES), h), np.nan)
     cands[0] = level
     cands[1] = level + slope / 2 * drift  # theta line 2: half the trend slope
