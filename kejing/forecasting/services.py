@@ -522,10 +522,16 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
 
 
 # -- supply and balancing -------------------------------------------------------------------------------------
-def _center_required(user) -> Staff | None:
+def is_center(user) -> bool:
+    """The marketing center (or an administrator): who decides supply, shop limits and balancing, and opens
+    rounds."""
     staff = get_staff(user)
-    if is_admin(user) or (staff and staff.role == Role.CENTER):
-        return staff
+    return is_admin(user) or bool(staff and staff.role == Role.CENTER)
+
+
+def _center_required(user) -> Staff | None:
+    if is_center(user):
+        return get_staff(user)
     raise NotAllowed("货源与平衡由营销中心处理 / supply and balancing are the marketing center's work")
 
 

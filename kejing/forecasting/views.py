@@ -25,8 +25,7 @@ from kejing.core.pagination import paginate
 from kejing.core.tabular import TableError, read_table
 from kejing.customers.models import Customer
 from kejing.customers.selectors import visible_customers
-from kejing.org.models import Role
-from kejing.org.scoping import get_staff, is_admin, unit_scope
+from kejing.org.scoping import get_staff, unit_scope
 
 from . import charts, cycle, selectors, services
 from .models import (
@@ -103,7 +102,7 @@ def home(request):
         "today": today,
         "weekly": [w["en"] if _lang() == "en" else w["zh"] for w in conf["weekly"]],
         "rounds": Round.objects.all()[:12],
-        "is_center": is_admin(request.user) or bool(staff and staff.role == Role.CENTER),
+        "is_center": services.is_center(request.user),
     }
     if rnd:
         ctx["deadline"] = services.deadline(rnd)
@@ -135,8 +134,7 @@ def home(request):
 @require_POST
 def open_current(request):
     """Open the round for next month (the center or an administrator; normally on the 1st)."""
-    staff = get_staff(request.user)
-    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+    if not services.is_center(request.user):
         raise Http404
     rnd = services.open_round(cycle.target_of(timezone.localdate()))
     services.open_week(timezone.localdate())
@@ -381,8 +379,7 @@ def model_run(request):
 # -- supply and balancing -------------------------------------------------------------------------------------
 @login_required
 def supply(request):
-    staff = get_staff(request.user)
-    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+    if not services.is_center(request.user):
         raise Http404
     rnd = _round_or_404(request)
     if request.method == "POST":
@@ -440,8 +437,7 @@ def supply(request):
 def balance(request):
     """Start balancing as a background job; the supply page follows its progress and shows the result."""
     rnd = _round_or_404(request)
-    staff = get_staff(request.user)
-    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+    if not services.is_center(request.user):
         raise Http404
     if rnd.balanced_at is not None:
         messages.error(request, _("This round has already been balanced."))
@@ -461,8 +457,7 @@ def balance(request):
 @require_POST
 def limits(request):
     """Upload the round's per-shop caps and minimums (xlsx/csv: 客户编码, 规格编码, 上限, 最低量); all or nothing."""
-    staff = get_staff(request.user)
-    if not (is_admin(request.user) or (staff and staff.role == Role.CENTER)):
+    if not services.is_center(request.user):
         raise Http404
     rnd = _round_or_404(request)
     upload = request.FILES.get("file")
