@@ -591,6 +591,23 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
     return len(parsed)
 
 
+def _header_fields(
+    header: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """For an imported table: lower-cased header name -> field (Chinese or English name, any case), the headers
+    that are no column, and the required fields missing. The ledger import and the shop-limits import read their
+    files this way."""
+    header_map = {h.lower(): f for f, hs in columns.items() for h in hs}
+    unknown = [h for h in header if h and h.lower() not in header_map]
+    present = {header_map.get(h.lower()) for h in header}
+    return header_map, unknown, [f for f in required if f not in present]
+
+
+def _fields(raw: dict[str, str], header_map: dict[str, str]) -> dict[str, str]:
+    """One row of an imported table by field name (columns that are no field left out)."""
+    return {header_map[h.lower()]: v for h, v in raw.items() if h.lower() in header_map}
+
+
 LIMIT_COLUMNS: dict[str, tuple[str, ...]] = {
     "customer": ("客户编码", "customer"),
     "spec": ("规格编码", "spec"),
@@ -617,12 +634,10 @@ def set_limits(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header:
     if rnd.balanced_at is not None:
         raise ForecastError("本轮已完成平衡 / this round has already been balanced")
     errors: dict[str, str] = {}
-    header_map = {h.lower(): f for f, hs in LIMIT_COLUMNS.items() for h in hs}
+    header_map, unknown, missing = _header_fields(header or [], LIMIT_COLUMNS, ("customer", "spec"))
     if header is not None:
-        unknown = [h for h in header if h and h.lower() not in header_map]
         if unknown:
             errors["row 1"] = f"第1行:未知的列 {', '.join(unknown)} / row 1: unknown columns {', '.join(unknown)}"
-        missing = [f for f in ("customer", "spec") if f not in {header_map.get(h.lower()) for h in header}]
         if missing:
             errors["row 1 columns"] = (
                 f"第1行:缺少必需的列 {', '.join(LIMIT_FIELDS_ZH[f] for f in missing)} / row 1: required columns "
@@ -635,7 +650,7 @@ def set_limits(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header:
     lines = set(ForecastLine.objects.filter(round=rnd).values_list("customer_id", "spec_id"))
     parsed: dict[tuple[int, int], tuple[int, Customer, Spec, int | None, int | None]] = {}
     for number, raw in rows:
-        row = {header_map[h.lower()]: (v or "").strip() for h, v in raw.items() if h.lower() in header_map}
+        row = {f: (v or "").strip() for f, v in _fields(raw, header_map).items()}
         c = customers.get(row.get("customer", ""))
         s = spec_by_code.get(row.get("spec", ""))
         if c is None:
@@ -990,12 +1005,10 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
     A row whose customer x spec x month exists updates it (audited); a new one is created. The unit totals the
     model learns from are refreshed for the months the file touches.
     """
-    header_map = {h.lower(): f for f, hs in LEDGER_COLUMNS.items() for h in hs}
+    header_map, unknown, missing = _header_fields(table.header, LEDGER_COLUMNS, ("customer", "spec", "month"))
     errors: list[dict[str, Any]] = []
-    unknown = [h for h in table.header if h and h.lower() not in header_map]
     if unknown:
         errors.append({"row": 1, "field": ",".join(unknown), "message": "未知的列 / unknown columns"})
-    missing = [f for f in ("customer", "spec", "month") if f not in {header_map.get(h.lower()) for h in table.header}]
     if missing:
         errors.append({"row": 1, "field": ",".join(missing), "message": "缺少必需的列 / required columns missing"})
     if errors:
@@ -1004,7 +1017,7 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
     spec_by_code = {s.code: s for s in specs()}
     parsed: dict[tuple[int, int, dt.date], tuple[int, dict[str, Any]]] = {}
     for number, raw in table.rows:
-        row = {header_map[h.lower()]: v for h, v in raw.items() if h.lower() in header_map}
+        row = _fields(raw, header_map)
         c = customers.get(row.get("customer", "").strip())
         s = spec_by_code.get(row.get("spec", "").strip())
         month = cycle.parse_month(row.get("month"))
