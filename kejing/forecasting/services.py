@@ -816,34 +816,27 @@ def balance(
         raise ForecastError({"mode": f"未知分配方式 {mode} / unknown mode {mode}: proportional or tier"})
     lines = list(
         ForecastLine.objects.filter(round=rnd).values_list(
-            "pk", "spec_id", "unit__path", "merged_qty", "customer__tier"
+            "pk", "customer_id", "spec_id", "unit__path", "merged_qty", "customer__tier"
         )
     )
     limits = {
         (c, s): (cap, lo)
         for c, s, cap, lo in ShopLimit.objects.filter(round=rnd).values_list("customer_id", "spec_id", "cap", "minimum")
     }
-    caps: dict[int, int | None] = {}
-    mins: dict[int, int | None] = {}
-    if limits:
-        line_keys = {
-            pk: (cid, sid)
-            for pk, cid, sid in ForecastLine.objects.filter(round=rnd).values_list("pk", "customer_id", "spec_id")
-        }
-        caps = {pk: limits[k][0] for pk, k in line_keys.items() if k in limits}
-        mins = {pk: limits[k][1] for pk, k in line_keys.items() if k in limits}
-    balanced = {pk: merged if caps.get(pk) is None else min(merged, caps[pk]) for pk, _, _, merged, _ in lines}
+    # each line's (cap, minimum); (None, None) where the shop has no limit on that spec
+    limit_of = {pk: limits.get((cid, sid), (None, None)) for pk, cid, sid, _, _, _ in lines}
+    balanced = {
+        pk: merged if limit_of[pk][0] is None else min(merged, limit_of[pk][0]) for pk, _, _, _, merged, _ in lines
+    }
     supplies = list(Supply.objects.select_related("area", "spec").filter(round=rnd))
     by_spec: dict[int, list[Supply]] = defaultdict(list)
     for sup in supplies:
         by_spec[sup.spec_id].append(sup)
-    covered = []  # (line pk, spec code, area code, merged, tier)
-    for pk, sid, path, merged, tier in lines:
+    covered = []  # (line pk, spec code, area code, merged, tier, cap, minimum)
+    for pk, _, sid, path, merged, tier in lines:
         for sup in by_spec.get(sid, []):
             if path.startswith(sup.area.path):
-                covered.append(
-                    (pk, sup.spec.code, sup.area.code, merged, max(1, min(30, tier or 1)), caps.get(pk), mins.get(pk))
-                )
+                covered.append((pk, sup.spec.code, sup.area.code, merged, max(1, min(30, tier or 1)), *limit_of[pk]))
                 break
     frame = pd.DataFrame(covered, columns=["pk", "spec", "area", "forecast", "tier", "cap", "min"])
     frame["demand"] = frame["forecast"]
