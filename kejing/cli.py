@@ -154,6 +154,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _django()
     from django.core.management import call_command
 
+    from kejing.forecasting.schedule import start_ticker
+
+    if not args.no_calendar:
+        start_ticker()  # opens the month's round and the week's tasks on time (policy [cycle].auto_open_minutes)
     call_command("db_worker", interval=args.interval, verbosity=1)
     return 0
 
@@ -271,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("worker", help="run background tasks (imports and other long jobs)")
     s.add_argument("--interval", type=float, default=1.0, help="seconds between polls for new tasks")
+    s.add_argument(
+        "--no-calendar",
+        action="store_true",
+        help="do not open rounds and weeks (give it to every worker but one when several run)",
+    )
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("import", help="import data from .xlsx or .csv (UTF-8 or GBK)")

@@ -200,6 +200,21 @@ def cmd_open_week(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_open_due(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from kejing.cli import _django
+
+    _django()
+    from .schedule import open_due
+
+    done = open_due(dt.date.fromisoformat(args.date) if args.date else None)
+    month = done["round"]
+    opened = f"轮次 {month} 已开启 / round {month} opened" if month else "轮次已存在 / round exists"
+    print(f"{opened}; 周任务 {done['week_tasks']} 项 / {done['week_tasks']} weekly tasks created")
+    return 0
+
+
 def cmd_import_ledger(args: argparse.Namespace) -> int:
     from kejing.cli import _django
 
@@ -254,6 +269,11 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c = csub.add_parser("open-week", help="put this week's Monday meeting and Friday summary on every CM's list")
     c.add_argument("--date", help="any day of the week, YYYY-MM-DD (default: today)")
     c.set_defaults(func=cmd_open_week)
+    c = csub.add_parser(
+        "open-due", help="open next month's round and this week's tasks where missing (for cron; the worker does it)"
+    )
+    c.add_argument("--date", help="act as if today were this day, YYYY-MM-DD (default: today)")
+    c.set_defaults(func=cmd_open_due)
     c = csub.add_parser("import-ledger", help="import the sales ledger (动销台帐) from .xlsx/.csv")
     c.add_argument("file")
     c.add_argument("--dry-run", action="store_true", help="only check and report the rows")

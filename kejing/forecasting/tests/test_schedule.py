@@ -1,0 +1,87 @@
+"""The worker opens the month's round and the week's tasks by itself, once, and only what is missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from kejing.cli import main
+from kejing.forecasting import schedule, services
+from kejing.forecasting.models import PhaseTask, Round
+from kejing.service.models import Task
+
+from .cycle_fixtures import csv_table, ledger_csv, on  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def ledger(org, on):  # noqa: F811
+    on(dt.date(2026, 11, 2))
+    services.load_specs()
+    rows = [("C1", "JF01", m, 10, 10) for m in ("2026-08", "2026-09", "2026-10")]
+    assert services.import_ledger(org.admin.user, csv_table(ledger_csv(rows)), dry_run=False)["ok"]
+    return org
+
+
+@pytest.mark.django_db
+def test_open_due_opens_next_months_round_and_this_week_once(ledger):
+    # Wednesday 2026-11-04: the round forecast in November is December's; the week starts Monday 11-02
+    done = schedule.open_due(dt.date(2026, 11, 4))
+    assert done == {"round": "2026-12", "week_tasks": 2 * 3}  # Monday + Friday task for each of the 3 CMs
+    rnd = Round.objects.get(target=dt.date(2026, 12, 1))
+    assert rnd.lines.filter(customer__code="C1", spec__code="JF01").exists()
+    # six phase tasks per CM for the round, two weekly ones per CM
+    assert PhaseTask.objects.filter(round=rnd).count() == 6 * 3
+    assert PhaseTask.objects.filter(week=dt.date(2026, 11, 2)).count() == 2 * 3
+    tasks = Task.objects.count()
+    # the next tick in the same week does nothing
+    assert schedule.open_due(dt.date(2026, 11, 6)) == {"round": None, "week_tasks": 0}
+    assert Task.objects.count() == tasks
+    # the next Monday opens the new week only
+    assert schedule.open_due(dt.date(2026, 11, 9)) == {"round": None, "week_tasks": 6}
+    # the 1st of December opens January's round
+    assert schedule.open_due(dt.date(2026, 12, 1))["round"] == "2027-01"
+
+
+@pytest.mark.django_db
+def test_open_due_leaves_an_existing_round_alone(ledger):
+    rnd = services.open_round(dt.date(2026, 12, 1))
+    rnd.lines.all().delete()  # e.g. the centre cleared it on purpose: the tick must not refill it
+    assert schedule.open_due(dt.date(2026, 11, 20))["round"] is None
+    assert not rnd.lines.exists()
+
+
+@pytest.mark.django_db
+def test_policy_can_turn_the_opening_off(ledger, monkeypatch):
+    real = services.policy
+
+    def off():
+        data = dict(real())
+        data["cycle"] = {**data["cycle"], "auto_open": False, "auto_open_minutes": 0}
+        return data
+
+    monkeypatch.setattr(services, "policy", off)
+    assert schedule.open_due(dt.date(2026, 11, 4)) == {"round": None, "week_tasks": 0}
+    assert not Round.objects.exists()
+    assert schedule.start_ticker() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ticker_thread_opens_and_stops(ledger, on):  # noqa: F811
+    on(dt.date(2026, 11, 4))
+    stop = threading.Event()
+    stop.set()  # one tick, then the loop ends instead of waiting
+    thread = schedule.start_ticker(stop)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert Round.objects.filter(target=dt.date(2026, 12, 1)).exists()
+
+
+@pytest.mark.django_db
+def test_open_due_command(ledger, capsys):
+    assert main(["cycle", "open-due", "--date", "2026-11-04"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-12" in out and "6" in out
+    assert main(["cycle", "open-due", "--date", "2026-11-04"]) == 0
+    assert "round exists" in capsys.readouterr().out
