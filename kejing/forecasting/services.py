@@ -777,7 +777,11 @@ def limit_outcomes(rnd: Round, limit: int | None = None) -> list[dict[str, Any]]
                     "供应量低于最低量之和,按最低量比例分配 / supply below the sum of minimums; shared by minimums"
                 )
             elif rnd.balance_mode == "tier":
-                row["reason"] = "按档位分配不执行最低量 / tier mode does not apply minimums"
+                # tier mode honours minimums as proportional mode does, but never above the tier's cap (the
+                # policy's [allocation].tier_caps): with the two reasons above ruled out, that cap is what held it
+                row["reason"] = (
+                    "最低量高于档位限量,最多给到档位限量 / minimum above the tier cap: given up to the tier cap"
+                )
             else:
                 row["reason"] = "供应不足 / not enough supply"
         out.append(row)
@@ -796,7 +800,8 @@ def balance(
 
     ``mode``: ``proportional`` (to the merged forecast) or ``tier`` (the same quantity per 档位, the customer's
     ``tier``); empty = the policy's ``[allocation].mode``. The round's shop caps and minimums (``ShopLimit``) go to
-    the engine as ``cap`` / ``min`` per line.
+    the engine as ``cap`` / ``min`` per line, in both modes: in tier mode a shop gets its tier's quantity or its
+    minimum, whichever is more (never above its forecast, cap or tier cap).
 
     The engine runs before the write transaction so that a background job's progress stays visible meanwhile;
     everything written happens in one transaction (a failure leaves the round as it was)."""

@@ -19,12 +19,22 @@ Proportional mode, per (spec, area) group with supply ``S``:
    customers' demand and caps (``demand_exhausted``), no customer line (``no_customers``); a supply below the
    sum of minimums is shared in proportion to the minimums and reported as ``minimums_short``.
 
-Tier mode (按档位): customers of tier ``t`` all get the same quantity ``q_t = floor(lam * a_t)`` (never above their
-own demand/cap), where ``a_t`` is the ladder: ``tier_caps`` (per-customer caps, non-decreasing from tier 1 up to
-tier 30, i.e. non-increasing from 30 down to 1; ``lam <= 1``), or ``a_t = t`` without caps. The largest ``lam``
-whose total fits the supply is found by bisection for all groups at once; the few units left (fewer than one
-more step of the ladder) go one each to the highest tiers first (then larger forecast, then input order),
-never above a tier cap or a customer's demand; anything still left is reported (``tier_caps_reached``).
+Tier mode (按档位): customers of tier ``t`` share one ladder quantity ``q_t = floor(lam * a_t)``, where ``a_t`` is
+the ladder: ``tier_caps`` (per-customer caps, non-decreasing from tier 1 up to tier 30, i.e. non-increasing from 30
+down to 1; ``lam <= 1``), or ``a_t = t`` without caps. Minimums hold as in proportional mode:
+
+1. A line's ``ceiling`` is ``min(demand, cap)`` and, with ``tier_caps``, its tier's cap; its floor is
+   ``lo = min(min, ceiling)``. It gets ``min(ceiling, max(lo, q_t))``: its tier's quantity, raised to its minimum,
+   never above its ceiling. A line whose minimum is above ``q_t`` gets its minimum instead (``tier_quantity``
+   still reports ``q_t``, the ladder's figure for the tier).
+2. That total never decreases as ``lam`` grows, so the largest ``lam`` whose total fits the supply is found by
+   bisection for all groups at once; lines of different tiers whose steps fall on the same ``lam`` (1/1, 2/2,
+   3/3) step together. The few units left (fewer than one more step of the ladder) go one each to the highest
+   tiers first (then larger forecast, then input order), never above a line's ceiling; anything still left is
+   reported (``tier_caps_reached``).
+3. A group whose supply is below the sum of its minimums is shared by the minimums exactly as in proportional
+   mode (the same code: continuous shares in proportion to ``lo``, largest remainder) and reported as
+   ``minimums_short``; its ``tier_quantity`` is 0 for every tier (``lam = 0``).
 """
 
 from __future__ import annotations
@@ -69,7 +79,8 @@ class Remainder:
 @dataclass
 class AllocationResult:
     """``allocated[i]`` is the whole number of units for input line ``i``; ``remainders`` lists every group that
-    could not be served exactly as asked; ``tier_quantity`` maps ``(spec, area)`` to ``{tier: q_t}`` (tier mode)."""
+    could not be served exactly as asked; ``tier_quantity`` maps ``(spec, area)`` to ``{tier: q_t}`` (tier mode: the
+    ladder's quantity of each tier present; a line whose minimum is higher got its minimum instead)."""
 
     allocated: np.ndarray
     remainders: list[Remainder]
@@ -253,11 +264,14 @@ def _ladder(tier_caps: Any) -> tuple[np.ndarray, bool]:
     return a, True
 
 
-def _tier(g, w, up, tier, s, ngroups, tier_caps):
+def _tier(g, w, lo, up, tier, s, ngroups, tier_caps):
+    """Tier mode (module docstring): ``(units per line, lam per group, ladder, short per group)``."""
     a, capped = _ladder(tier_caps)
     at = a[tier]
     ceiling = np.minimum(up, at) if capped else up
+    lo = np.minimum(lo, ceiling)
     room_total = np.bincount(g, weights=ceiling, minlength=ngroups)
+    short = np.bincount(g, weights=lo, minlength=ngroups) > s  # minimums cannot all be honoured
     if capped:
         hi = np.ones(ngroups)
     else:
@@ -267,11 +281,18 @@ def _tier(g, w, up, tier, s, ngroups, tier_caps):
         np.maximum.at(hi, g, need)
         hi += 1.0
     lo_l = np.zeros(ngroups)
+    floor_line = lo if lo.any() else None  # no minimums: skip the max (the bench's hot loop)
+
+    def quantity(lam):
+        q = np.floor(lam[g] * at + 1e-9)
+        if floor_line is not None:
+            q = np.maximum(q, floor_line)
+        return np.minimum(q, ceiling)
 
     def total(lam):
-        q = np.floor(lam[g] * at + 1e-9)
-        return np.bincount(g, weights=np.minimum(q, ceiling), minlength=ngroups)
+        return np.bincount(g, weights=quantity(lam), minlength=ngroups)
 
+    # total(0) = the sum of minimums <= s outside the short groups, which keep lam = 0 (never ``ok`` below)
     fits_all = total(hi) <= s
     lo_l[fits_all] = hi[fits_all]
     for _ in range(60):
@@ -279,9 +300,18 @@ def _tier(g, w, up, tier, s, ngroups, tier_caps):
         ok = total(mid) <= s
         lo_l = np.where(ok & ~fits_all, mid, lo_l)
         hi = np.where(ok | fits_all, hi, mid)
-    q_line = np.minimum(np.floor(lo_l[g] * at + 1e-9), ceiling).astype(np.int64)
-    need = s.astype(np.int64) - np.bincount(g, weights=q_line, minlength=ngroups).astype(np.int64)
-    need = np.minimum(need, (room_total - np.bincount(g, weights=q_line, minlength=ngroups)).astype(np.int64))
+    # ``hi`` now sits on the first step ``k / a_t`` whose total exceeds the supply, less the 1e-9 that keeps float
+    # products such as (1/3) * 3 from flooring to 0. That 1e-9 moves each line's step by 1e-9 / a_t, so lines of
+    # different tiers that step at the same lam (1/1, 2/2, 3/3) part by a hair and the search could stop between
+    # them. Two different steps are at least 1 / a_max**2 apart: step back by half that, and every line is
+    # evaluated just below the step, together (exact for ladder values up to about 20,000).
+    a_max = max(1.0, float(at.max())) if len(at) else 1.0
+    lam = np.where(fits_all, hi, np.maximum(hi - 0.5 / a_max**2, 0.0))
+    lam[short] = 0.0
+    q_line = quantity(lam).astype(np.int64)
+    placed = np.bincount(g, weights=q_line, minlength=ngroups).astype(np.int64)
+    need = np.minimum(s.astype(np.int64) - placed, room_total.astype(np.int64) - placed)
+    need[short] = 0
     idx = np.arange(len(g))
     while (need > 0).any():
         cand = np.flatnonzero((q_line < ceiling) & (need[g] > 0))
@@ -294,7 +324,11 @@ def _tier(g, w, up, tier, s, ngroups, tier_caps):
         take = order[rank < need[og]]
         q_line[take] += 1
         need -= np.bincount(g[take], minlength=ngroups)
-    return q_line, lo_l, a
+    if short.any():  # shared by the minimums: proportional mode's own path, on those groups' lines only
+        sub = np.flatnonzero(short[g])
+        alloc, _ = _proportional(g[sub], w[sub], lo[sub], ceiling[sub], s, ngroups)
+        q_line[sub] = alloc
+    return q_line, lam, a, short
 
 
 # ---------------------------------------------------------------- entry point
@@ -362,8 +396,7 @@ def allocate(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise AllocationError(f"lines 第 {row + 1} 行 tier: {tier[row]} 应在 1–30 / must be between 1 and 30")
-        alloc, lam, ladder = _tier(g, forecast, up, tier, s, ngroups, tier_caps)
-        short = np.zeros(ngroups, dtype=bool)
+        alloc, lam, ladder, short = _tier(g, forecast, minimum, up, tier, s, ngroups, tier_caps)
         present = np.zeros((ngroups, MAX_TIER + 1), dtype=bool)
         present[g, tier] = True
         for gi, t in zip(*np.nonzero(present), strict=True):

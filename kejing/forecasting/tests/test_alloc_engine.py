@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from kejing.forecasting.engine import AllocationError, allocate
-from kejing.forecasting.engine.allocation_reference import allocate_reference
+from kejing.forecasting.engine.allocation_reference import allocate_reference, allocate_reference_tier
 
 
 def _lines(forecast, **cols):
@@ -111,13 +111,93 @@ def test_tier_mode_ladder():
 def test_tier_mode_caps_and_leftover():
     caps = {t: (2 if t >= 10 else 1) for t in range(1, 31)}
     # Caps: tier >= 10 -> 2 per customer, below -> 1. Four customers at tiers 30, 30, 5, 5, demand 5 each.
-    # Supply 5: lam = 0.5 -> q = 1 for everyone = 4 units; 1 left -> highest tier, larger forecast: line 2.
+    # Supply 5, ladder a = 2 / 2 / 1 / 1: lam = 1/2 -> floor(2/2) = 1 for tier 30, floor(1/2) = 0 for tier 5 (2 units);
+    # the next step is lam = 1, where all four step together: 2 + 2 + 1 + 1 = 6 > 5. So lam stops just below 1:
+    # 1 / 1 / 0 / 0, and the 3 left go one each to the highest tiers: lines 1 and 2 (tier 30), then tier 5 with equal
+    # forecasts -> the earlier line 3: 2 / 2 / 1 / 0. (Until the tiers' common step was made exact, a float hair let
+    # tier 5 step before tier 30 and this gave 1 / 2 / 1 / 1, which no single lam produces.)
     r = allocate(_lines([3, 4, 3, 3], demand=[5] * 4, tier=[30, 30, 5, 5]), 5, mode="tier", tier_caps=caps)
-    assert r.allocated.tolist() == [1, 2, 1, 1]
+    assert r.allocated.tolist() == [2, 2, 1, 0]
+    assert r.tier_quantity == {("P1", "A"): {5: 0, 30: 1}}
     # Supply 9 > full caps 2+2+1+1 = 6: 3 reported as unplaced.
     r = allocate(_lines([3, 4, 3, 3], demand=[5] * 4, tier=[30, 30, 5, 5]), 9, mode="tier", tier_caps=caps)
     assert r.allocated.tolist() == [2, 2, 1, 1]
     assert r.remainders[0].unplaced == 3 and r.remainders[0].reason == "tier_caps_reached"
+
+
+def test_tier_mode_lines_stepping_together_step_together():
+    # Ladder a_t = t, tiers 1, 2, 3, demand 10 each, supply 5. Steps of floor(lam * t): lam = 1/3 (tier 3 -> 1),
+    # 1/2 (tier 2 -> 1), 2/3 (tier 3 -> 2), then lam = 1 where all three step at once: 1 + 2 + 3 = 6 > 5.
+    # So lam stops just below 1: q = 0 / 1 / 2 = 3, and the 2 left go one each to the highest tiers: tier 3, tier 2
+    # -> 0 / 2 / 3. (A float search that let tier 1 step a hair before tier 3 gave 1 / 2 / 2.)
+    r = allocate(_lines([5, 5, 5], demand=[10] * 3, tier=[1, 2, 3]), 5, mode="tier")
+    assert r.allocated.tolist() == [0, 2, 3]
+    assert r.tier_quantity == {("P1", "A"): {1: 0, 2: 1, 3: 2}}
+
+
+def test_tier_mode_honours_minimums():
+    # Ladder a_t = t, tiers 1, 2, 3, forecast 5 and demand 10 each, supply 8; the tier-1 line has a minimum of 4.
+    # Each line gets min(10, max(lo, floor(lam * t))) with lo = 4, 0, 0. Total by lam:
+    #   lam = 1/3: 4 + 0 + 1 = 5;  1/2: 4 + 1 + 1 = 6;  2/3: 4 + 1 + 2 = 7;  1: 4 + 2 + 3 = 9 > 8.
+    # So lam stops just below 1: q_1 = 0, q_2 = 1, q_3 = 2; the tier-1 line gets its minimum 4 instead of 0.
+    # 4 + 1 + 2 = 7, one unit left -> the highest tier (3): 4 / 1 / 3 = 8.
+    lines = _lines([5, 5, 5], demand=[10] * 3, tier=[1, 2, 3], min=[4, 0, 0])
+    r = allocate(lines, 8, mode="tier")
+    assert r.allocated.tolist() == [4, 1, 3]
+    assert r.tier_quantity == {("P1", "A"): {1: 0, 2: 1, 3: 2}}  # the ladder's figures, minimum aside
+    assert r.remainders == []
+    # Without the minimum the same supply climbs further: lam = 1: 1 + 2 + 3 = 6; 4/3: tier 3 -> 4 = 7;
+    # 3/2: tier 2 -> 3 = 8; 5/3: tier 3 -> 5 = 9 > 8. Just below 5/3: 1 / 3 / 4 = 8 exactly.
+    assert allocate(lines.drop(columns=["min"]), 8, mode="tier").allocated.tolist() == [1, 3, 4]
+    # Supply 4 = the minimum: lam stays below 1/3 (4 + 0 + 1 = 5 > 4): 4 / 0 / 0.
+    assert allocate(lines, 4, mode="tier").allocated.tolist() == [4, 0, 0]
+    # A minimum above the demand counts up to the demand: minimum 15 on demand 10 -> lo = 10. Supply 16:
+    # 10 + floor(2 lam) + floor(3 lam): lam = 1: 10 + 2 + 3 = 15; 4/3: tier 3 -> 4 = 16; 3/2: tier 2 -> 3 = 17 > 16.
+    # Just below 3/2: 10 / 2 / 4 = 16.
+    r = allocate(lines.assign(min=[15, 0, 0]), 16, mode="tier")
+    assert r.allocated.tolist() == [10, 2, 4] and r.remainders == []
+
+
+def test_tier_mode_minimum_within_the_tier_cap():
+    caps = {t: (2 if t >= 10 else 1) for t in range(1, 31)}
+    # Tier caps 2 (tier >= 10) and 1 (below). Tiers 30, 30, 5, forecasts 3 / 4 / 3, demand 5 each, supply 3.
+    # The tier-5 line asks for a minimum of 3 but its tier cap is 1: lo = min(3, 1) = 1.
+    # Ladder a = 2, 2, 1 (lam <= 1): lam = 1/2 -> 1 + 1 + max(1, 0) = 3; lam = 1 -> 2 + 2 + 1 = 5 > 3.
+    # Just below 1: q_30 = 1, q_5 = 0, the tier-5 line gets its minimum (cut to 1): 1 / 1 / 1 = 3.
+    lines = _lines([3, 4, 3], demand=[5] * 3, tier=[30, 30, 5], min=[0, 0, 3])
+    r = allocate(lines, 3, mode="tier", tier_caps=caps)
+    assert r.allocated.tolist() == [1, 1, 1]
+    assert r.tier_quantity == {("P1", "A"): {5: 0, 30: 1}}
+    # Without it: 1 + 1 + 0 = 2 and the last unit goes to tier 30, the larger forecast (line 2): 1 / 2 / 0.
+    assert allocate(lines.drop(columns=["min"]), 3, mode="tier", tier_caps=caps).allocated.tolist() == [1, 2, 0]
+
+
+def test_tier_mode_supply_below_the_minimums():
+    # Minimums 4 + 4 + 4 = 12 > supply 10: shared by the minimums as in proportional mode: 10/3 = 3.33 each,
+    # floors 3 + 3 + 3 = 9, the 10th unit to the equal fractions' larger forecast (line 3): 3 / 3 / 4.
+    # Reported as minimums_short, nothing unplaced; the ladder is not used (q_t = 0 for every tier).
+    lines = _lines([10, 20, 30], demand=[10] * 3, tier=[3, 2, 1], min=[4, 4, 4])
+    r = allocate(lines, 10, mode="tier")
+    assert r.allocated.tolist() == [3, 3, 4]
+    assert [(x.reason, x.placed, x.unplaced) for x in r.remainders] == [("minimums_short", 10, 0)]
+    assert r.tier_quantity == {("P1", "A"): {1: 0, 2: 0, 3: 0}}
+    assert allocate(lines, 10).allocated.tolist() == [3, 3, 4]  # the same as proportional mode
+    # With tier caps the minimums are first cut to the caps: tier 1 cap 1, tiers 2-3 cap 3 -> lo = 3, 3, 1 (= 7).
+    # Supply 5 < 7: shares 5 * 3/7 = 2.14, 2.14, 0.71; floors 2 + 2 + 0 = 4, the 5th to the largest fraction
+    # (.71, line 3): 2 / 2 / 1.
+    caps = [1] + [3] * 29
+    r = allocate(lines, 5, mode="tier", tier_caps=caps)
+    assert r.allocated.tolist() == [2, 2, 1]
+    assert r.remainders[0].reason == "minimums_short"
+    # One more group beside it, with supply to spare over its minimums, keeps the ladder.
+    two = pd.concat([lines, lines.assign(spec="P2")], ignore_index=True)
+    supply = pd.DataFrame({"spec": ["P1", "P2"], "area": "A", "supply": [10, 18]})
+    r = allocate(two, supply, mode="tier")
+    # P2, supply 18 >= 12: max(4, floor(lam * t)) per line, tiers 3, 2, 1: lam <= 4/3 keeps everyone at 4 (12);
+    # 5/3: tier 3 -> 5 = 13; 2: tier 3 -> 6 = 14; 7/3: 7 = 15; 5/2: tier 2 -> 5 = 16; 8/3: tier 3 -> 8 = 17;
+    # 3: tier 3 -> 9, tier 2 -> 6 = 19 > 18. Just below 3: 8 / 5 / 4 = 17, the last unit to tier 3: 9 / 5 / 4.
+    assert r.allocated.tolist() == [3, 3, 4, 9, 5, 4]
+    assert [(x.spec, x.reason) for x in r.remainders] == [("P1", "minimums_short")]
 
 
 def test_tier_caps_must_not_increase_downwards():
@@ -171,16 +251,29 @@ def test_properties_randomized():
 
 def test_tier_properties_randomized():
     rng = np.random.default_rng(7)
-    for _ in range(100):
+    for k in range(300):
         n = int(rng.integers(1, 30))
-        caps = np.sort(rng.integers(0, 6, 30))  # non-decreasing from tier 1 to 30
-        tiers = rng.integers(1, 31, n)
+        capped = k % 3 != 0
+        caps = np.sort(rng.integers(0, 6, 30)) if capped else None  # non-decreasing from tier 1 to 30
+        tiers = rng.integers(1, 31, n) if k % 2 else rng.integers(1, 6, n)  # few tiers: many common steps
         demand = rng.integers(0, 8, n)
+        minimum = np.where(rng.random(n) < 0.3, rng.integers(0, 6, n), 0)
         s = int(rng.integers(0, 60))
-        lines = _lines(rng.uniform(0, 5, n), demand=demand, tier=tiers)
-        r = allocate(lines, s, mode="tier", tier_caps=list(caps))
+        lines = _lines(np.round(rng.uniform(0, 5, n), 1), demand=demand, tier=tiers, min=minimum)
+        r = allocate(lines, s, mode="tier", tier_caps=None if caps is None else list(caps))
         a = r.allocated
-        ceiling = np.minimum(demand, caps[tiers - 1])
+        ceiling = np.minimum(demand, caps[tiers - 1]) if capped else demand
+        lo = np.minimum(minimum, ceiling)
         assert (a <= ceiling).all() and (a >= 0).all()
         assert a.sum() + sum(r.unplaced.values()) == s
         assert a.sum() == min(s, ceiling.sum())
+        if s >= lo.sum():
+            assert (a >= lo).all()  # minimums honoured whenever the supply covers them
+            q = np.array([r.tier_quantity[("P1", "A")][t] for t in tiers])
+            base = np.minimum(ceiling, np.maximum(lo, q))
+            assert ((a - base >= 0) & (a - base <= 1)).all()  # the ladder (or minimum), then at most one unit
+        else:
+            assert [x.reason for x in r.remainders] == ["minimums_short"]
+        # the exact plain-Python reference (ladder steps as fractions, no bisection) gives the same units
+        rows = lines.to_dict("records")
+        assert allocate_reference_tier(rows, {("P1", "A"): s}, None if caps is None else caps.tolist()) == a.tolist()

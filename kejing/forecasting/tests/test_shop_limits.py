@@ -134,8 +134,10 @@ def test_cap_applies_to_a_spec_without_supply(three):
 
 def test_tier_mode_from_the_page(three, login):
     # Tier mode, tiers C1 10, C2 20, C3 30 (档位), no tier caps in the policy: the ladder is a_t = t, every shop of
-    # tier t gets floor(lambda * t). Supply 30: lambda = 0.5 -> 5 / 10 / 15 = 30 (each within its forecast).
-    # The engine's tier mode honours caps but not minimums: C1's minimum 8 is 3 cartons short, and shown.
+    # tier t gets floor(lambda * t). Supply 30: without limits lambda = 0.5 -> 5 / 10 / 15 = 30.
+    # C1 has a minimum of 8: it gets max(8, floor(10 lambda)), so up to lambda = 0.8 it holds 8 and the other 22 are
+    # floor(20 lambda) + floor(30 lambda): lambda = 13/30 -> 8 + 13 = 21 (total 29); 9/20 -> 9 + 13 = 22 (30);
+    # 14/30 -> 9 + 14 = 23 (31 > 30). So lambda stops just below 14/30: 8 / 9 / 13 = 30, C1's minimum met.
     org, rnd = three.org, three.round
     for shop, tier in ((org.c1, 10), (org.c2, 20), (org.c3, 30)):
         type(shop).objects.filter(pk=shop.pk).update(tier=tier)
@@ -144,18 +146,63 @@ def test_tier_mode_from_the_page(three, login):
     client = login(org.center)
     page = client.get("/forecasting/supply/?month=2026-12").content.decode()
     assert 'name="mode" value="tier"' in page and 'id="limits"' in page
+    assert "档位限量" in page and "只执行上限" not in page  # no longer says tier mode skips minimums
     resp = client.post("/forecasting/balance/", {"month": "2026-12", "mode": "tier"})
     job = Job.objects.get(kind="forecast_balance")
     assert job.status == Job.Status.DONE, job.result
     assert job.params["mode"] == "tier" and job.result["mode"] == "tier"
-    assert _balanced(org, rnd) == [5, 10, 15]
+    assert _balanced(org, rnd) == [8, 9, 13]
     assert Round.objects.get(pk=rnd.pk).balance_mode == "tier"
-    (row,) = job.result["limit_rows"]
-    assert row["min_short"] == 3 and "档位" in row["reason"]
+    assert job.result["limit_rows"] == [] and job.result["min_short"] == 0
     page = client.get(resp["Location"]).content.decode()
-    assert 'id="limit-result"' in page and 'id="result-min-short">3<' in page
+    assert 'id="result-min-short">0<' in page
     log = AuditLog.objects.get(action="forecast_balance")
     assert log.changes["mode"] == [None, "tier"] and log.changes["shop_limits"] == [None, 1]
+
+
+def _tiers(org, *tiers):
+    for shop, tier in zip((org.c1, org.c2, org.c3), tiers, strict=True):
+        type(shop).objects.filter(pk=shop.pk).update(tier=tier)
+
+
+def test_tier_mode_supply_below_the_minimums(three):
+    # Tier mode, tiers 10 / 20 / 30, minimums 8 on C1 and C2 (16 in all), supply 13 < 16: shared by the minimums as
+    # in proportional mode: 13 * 8/16 = 6.5 each, C3 (no minimum) 0. Floors 6 + 6 = 12; the 13th carton goes to the
+    # larger forecast of the equal fractions (C2, 20) -> 6 / 7 / 0. C1 is 2 short, C2 1, with the reason; the
+    # supply row says why.
+    org, rnd = three.org, three.round
+    _tiers(org, 10, 20, 30)
+    _supply(org, rnd, 13)
+    _limits(org, rnd, ("C1", "", 8), ("C2", "", 8))
+    result = services.balance(org.center.user, rnd, mode="tier")
+    assert _balanced(org, rnd) == [6, 7, 0]
+    assert (result["placed"], result["unplaced"], result["min_short"]) == (13, 0, 3)
+    rows = {r["customer"]: r for r in result["limit_rows"]}
+    assert (rows["C1"]["min_short"], rows["C2"]["min_short"]) == (2, 1)
+    assert all("最低量之和" in r["reason"] for r in rows.values())
+    assert Supply.objects.get(round=rnd).note.startswith("供应量低于最低量之和")
+
+
+def test_tier_mode_minimum_is_cut_to_the_tier_cap(three, monkeypatch):
+    # Policy tier caps: 6 cartons up to tier 10, 30 above. Tiers 10 / 20 / 30; C1 (tier 10) asks for a minimum of 8,
+    # above its tier cap 6: lo = min(8, 6) = 6. Supply 40. C1 holds 6 whatever lambda (its ladder is floor(6 lambda)
+    # <= 6); C2 and C3 both get floor(30 lambda) (C2 at most its forecast 20): 6 + 2 * floor(30 lambda) <= 40 ->
+    # floor(30 lambda) = 17 -> 6 / 17 / 17 = 40. C1 is 2 short of its minimum: the tier cap held it.
+    org, rnd = three.org, three.round
+    original = services.policy
+
+    def policy():
+        conf = original()
+        return {**conf, "allocation": {**conf.get("allocation", {}), "tier_caps": [6] * 10 + [30] * 20}}
+
+    monkeypatch.setattr(services, "policy", policy)
+    _tiers(org, 10, 20, 30)
+    _supply(org, rnd, 40)
+    _limits(org, rnd, ("C1", "", 8))
+    result = services.balance(org.center.user, rnd, mode="tier")
+    assert _balanced(org, rnd) == [6, 17, 17]
+    (row,) = result["limit_rows"]
+    assert (row["customer"], row["min_short"]) == ("C1", 2) and "档位限量" in row["reason"]
 
 
 def test_unknown_mode_is_refused(three, login, client, token_for):
