@@ -13,7 +13,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import File, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -115,6 +115,7 @@ class LedgerOut(Schema):
 
 class LedgerPage(Schema):
     count: int
+    month: dt.date | None  # the month listed (None: every month)
     items: list[LedgerOut]
 
 
@@ -230,11 +231,30 @@ def current(request, month: str = ""):
     }
 
 
-@router.get("/ledger", response=LedgerPage, summary="Sales ledger (动销台帐) in my scope")
-def ledger(request, month: str = "", customer_id: int | None = None, page: int = 1, page_size: int = 200):
+@router.get("/ledger", response=LedgerPage, summary="Sales ledger (动销台帐) in my scope, one month at a time")
+def ledger(
+    request,
+    month: str = "",
+    customer_id: int | None = None,
+    all_months: bool = Query(False, alias="all"),
+    page: int = 1,
+    page_size: int = 200,
+):
+    """One month of the ledger: ``month`` (``2026-10``), else the latest month of my scope — three years of
+    every shop are millions of rows. ``customer_id`` without ``month`` lists every month of that shop;
+    ``all=true`` every month of my scope (counting them is slow for a whole company)."""
     qs = selectors.visible_ledger(request.user).order_by("-month", "customer__code", "spec__code")
+    listed = None
     if month:
-        qs = qs.filter(month=cycle.parse_month(month))
+        listed = cycle.parse_month(month)
+        if listed is None:
+            raise HttpError(400, "月份格式应为 2026-03 / month must look like 2026-03")
+    elif customer_id is None and not all_months:
+        listed = selectors.latest_ledger_month(request.user)
+        if listed is None:
+            return {"count": 0, "month": None, "items": []}
+    if listed:
+        qs = qs.filter(month=listed)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
     size = max(1, min(page_size, 1000))
@@ -250,7 +270,7 @@ def ledger(request, month: str = "", customer_id: int | None = None, page: int =
         }
         for e in qs[start : start + size]
     ]
-    return {"count": qs.count(), "items": items}
+    return {"count": qs.count(), "month": listed, "items": items}
 
 
 @router.get("/forecasts", response=list[LineOut], summary="Forecast lines (three sources, merged, balanced)")

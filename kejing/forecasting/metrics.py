@@ -62,9 +62,56 @@ def check(formula: str) -> ast.Expression:
     return tree
 
 
-def evaluate(formula: str, frame: pd.DataFrame, by: list[str]) -> pd.Series:
+def sum_terms(formula: str) -> list[str]:
+    """The expressions that ``formula`` sums, as text (``ast.unparse``), each once."""
+    out: list[str] = []
+    for node in ast.walk(check(formula)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "sum":
+            text = ast.unparse(node.args[0])
+            if text not in out:
+                out.append(text)
+    return out
+
+
+class _NotExact(Exception):
+    pass
+
+
+def to_sql(term: str, columns: dict[str, str], least: str = "MIN", greatest: str = "MAX") -> str | None:
+    """A summed expression (one of :func:`sum_terms`) as SQL over ``columns`` (column name -> SQL), or None
+    where the database would not give exactly the figure pandas gives: a division (SQL divides integers, and
+    by zero differently) or a constant that is not a (small) integer. Integer sums are exact in both (below
+    2**53), so a figure made of translated terms is bit-identical to the one :func:`evaluate` computes from
+    the rows.
+    ``least``/``greatest``: the database's two-argument minimum and maximum (SQLite ``MIN``/``MAX``).
+    """
+
+    def tr(node: ast.AST) -> str:
+        if isinstance(node, ast.Name):
+            return columns[node.id]
+        if isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 2**31:
+            return str(node.value)
+        if isinstance(node, ast.UnaryOp):
+            return f"(-{tr(node.operand)})" if isinstance(node.op, ast.USub) else tr(node.operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+            op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}[type(node.op)]
+            return f"({tr(node.left)} {op} {tr(node.right)})"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("abs", "min", "max"):
+            function = {"abs": "ABS", "min": least, "max": greatest}[node.func.id]
+            return f"{function}({', '.join(tr(a) for a in node.args)})"
+        raise _NotExact
+
+    try:
+        return tr(ast.parse(term, mode="eval").body)
+    except _NotExact:
+        return None
+
+
+def evaluate(formula: str, frame: pd.DataFrame, by: list[str], summed: bool = False) -> pd.Series:
     """The figure per group of ``by`` (a one-row Series indexed ``"all"`` when ``by`` is empty).
 
+    ``summed``: ``frame`` holds, instead of rows, partial sums of the formula's :func:`sum_terms` (one column
+    named by each term's text) for finer groups; ``sum(x)`` then adds up the partial sums of ``x``.
     A group whose denominator is zero gets NaN (shown as "—"), never an error.
     """
     tree = check(formula)
@@ -96,6 +143,8 @@ def evaluate(formula: str, frame: pd.DataFrame, by: list[str]) -> pd.Series:
             return out.replace([np.inf, -np.inf], np.nan) if isinstance(out, pd.Series) else out
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         name = node.func.id
+        if name == "sum" and summed:
+            return frame[ast.unparse(node.args[0])].astype(float).groupby(keys, sort=True).sum()
         if name == "sum":
             values = pd.Series(np.broadcast_to(ev(node.args[0]), len(frame)), index=frame.index)
             return values.groupby(keys, sort=True).sum()
