@@ -240,9 +240,9 @@ def ledger(
     page: int = 1,
     page_size: int = 200,
 ):
-    """One month of the ledger: ``month`` (``2026-10``), else the latest month of my scope — three years of
-    every shop are millions of rows. ``customer_id`` without ``month`` lists every month of that shop;
-    ``all=true`` every month of my scope (counting them is slow for a whole company)."""
+    """One month of the ledger: ``month`` (``2026-10``), else the latest month of my scope up to this one —
+    three years of every shop are millions of rows. ``customer_id`` without ``month`` lists every month of that
+    shop; ``all=true`` every month of my scope (counting them is slow for a whole company)."""
     qs = selectors.visible_ledger(request.user).order_by("-month", "customer__code", "spec__code")
     listed = None
     if month:
@@ -250,7 +250,7 @@ def ledger(
         if listed is None:
             raise HttpError(400, "月份格式应为 2026-03 / month must look like 2026-03")
     elif customer_id is None and not all_months:
-        listed = selectors.latest_ledger_month(request.user)
+        listed = selectors.latest_ledger_month(request.user, upto=cycle.month_start(timezone.localdate()))
         if listed is None:
             return {"count": 0, "month": None, "items": []}
     if listed:

@@ -97,8 +97,10 @@ def visible_ledger(user) -> QuerySet[LedgerEntry]:
     return qs if shops is None else qs.filter(customer_id__in=shops)
 
 
-def latest_ledger_month(user) -> dt.date | None:
-    """The last month of the ledger in the user's scope (None: no ledger at all) — the API's default page."""
+def latest_ledger_month(user, upto: dt.date | None = None) -> dt.date | None:
+    """The last month of the ledger in the user's scope, not after ``upto`` (None: no such month) — the API's
+    default page. With ``upto`` = this month it is the month the ledger page shows, not next month's balanced
+    quantities (a ledger row of the target month exists as soon as balancing has run)."""
     # a scope without a single shop in the ledger (another industry's managers) would read the whole ledger
     q = _scope_q(user, "cm_id", "unit__path")
     shops = Customer.objects.filter(Exists(LedgerEntry.objects.filter(customer=OuterRef("pk"))))
@@ -107,6 +109,8 @@ def latest_ledger_month(user) -> dt.date | None:
     # not visible_ledger(): without the list of shops the newest month is found by the month index from its end
     q = _scope_q(user, "customer__cm_id", "customer__unit__path")
     entries = LedgerEntry.objects.all() if q is None else LedgerEntry.objects.filter(q)
+    if upto is not None:
+        entries = entries.filter(month__lte=upto)
     return entries.aggregate(m=Max("month"))["m"]
 
 

@@ -20,7 +20,7 @@ from . import cycle_fixtures
 
 cycle_data, on = cycle_fixtures.cycle_data, cycle_fixtures.on
 
-SEP, OCT, NOV = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+SEP, OCT, NOV, DEC = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 12, 1)
 MONTHS = [dt.date(2026, 8, 1), SEP, OCT, NOV]  # August has no round, November no ledger: both left out
 # a formula over every column, so that each one's SQL is compared too
 EVERY_COLUMN = "sum(max(cm, self) + model * 2 - min(stock, sold) + abs(balanced - supplied)) / sum(demand)"
@@ -176,6 +176,18 @@ def test_the_ledger_lists_the_latest_month_of_my_scope_by_default(ledger_data, c
         assert {x["month"] for x in data["items"]} == {month}, staff.name
         assert {x["customer_code"] for x in data["items"]} == shops, staff.name
         assert data["count"] == count, staff.name
+
+
+def test_the_default_is_not_a_month_after_this_one(ledger_data, client, token_for, on):
+    # balancing writes December's allocated quantities into the ledger while it is still November (today is
+    # 2026-11-02 in cycle_data): the default stays on November, December comes when asked for
+    org = ledger_data.org
+    LedgerEntry.objects.create(customer=org.c2, spec=Spec.objects.get(code="YL01"), month=DEC, allocated=4)
+    data = _ledger(client, token_for(org.cm2))
+    assert data["month"] == "2026-11-01" and data["count"] == 1
+    assert _ledger(client, token_for(org.cm2), "?month=2026-12")["count"] == 1
+    on(dt.date(2026, 12, 3))  # in December the December rows are this month's
+    assert _ledger(client, token_for(org.cm2))["month"] == "2026-12-01"
 
 
 def test_the_default_ledger_page_counts_one_month_only(ledger_data, client, token_for):
