@@ -158,7 +158,7 @@ def cmd_bench_forecast(args: argparse.Namespace) -> int:
 def cmd_bench_allocate(args: argparse.Namespace) -> int:
     from .engine.bench import bench_allocate
 
-    out = bench_allocate(args.lines, baseline=not args.no_baseline)
+    out = bench_allocate(args.lines, baseline=not args.no_baseline, tier_baseline_lines=args.tier_baseline_lines)
     print(json.dumps(out, ensure_ascii=False) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
 
@@ -303,5 +303,11 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c = bench.add_parser("allocate", help="allocation time vs a plain-Python baseline on the same lines")
     c.add_argument("--lines", type=int, default=1_000_000)
     c.add_argument("--no-baseline", action="store_true", help="skip the (slow) baseline")
+    c.add_argument(
+        "--tier-baseline-lines",
+        type=int,
+        default=20000,
+        help="compare tier mode with its exact (slow) reference on the groups of this many first lines (0: skip)",
+    )
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_allocate)

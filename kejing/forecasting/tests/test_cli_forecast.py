@@ -78,6 +78,8 @@ def test_benches_small(capsys):
     assert main(["bench", "allocate", "--lines", "3000", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["identical"] is True and out["placed"] == out["supply"]
+    # tier mode against its exact reference on the same (here: all) lines
+    assert out["tier_baseline"]["identical"] is True and out["tier_baseline"]["lines"] == 3000
     assert (
         main(["bench", "forecast", "--series", "40", "--ets-series", "3", "--n-jobs", "1", "--repeats", "1", "--json"])
         == 0
