@@ -48,9 +48,8 @@ def on(monkeypatch):
     return _set
 
 
-@pytest.fixture
-def cycle_data(org, on):
-    """Specs, three months of ledger for the three shops (imported through the real importer), the round open."""
+def load_history(org, on) -> None:
+    """Specs and three months of ledger for the three shops (through the real importer); today 2026-11-02."""
     from kejing.forecasting import services
 
     on(dt.date(2026, 11, 2))
@@ -61,5 +60,19 @@ def cycle_data(org, on):
             rows.append((code, spec, month, d, d))
     report = services.import_ledger(org.admin.user, csv_table(ledger_csv(rows)), dry_run=False)
     assert report["ok"], report
-    rnd = services.open_round(TARGET)
-    return SimpleNamespace(org=org, round=rnd)
+
+
+@pytest.fixture
+def cycle_ledger(org, on):
+    """:func:`load_history`, no round yet."""
+    load_history(org, on)
+    return org
+
+
+@pytest.fixture
+def cycle_data(org, on):
+    """:func:`load_history` with December's round open."""
+    from kejing.forecasting import services
+
+    load_history(org, on)
+    return SimpleNamespace(org=org, round=services.open_round(TARGET))

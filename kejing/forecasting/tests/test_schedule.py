@@ -12,16 +12,10 @@ from kejing.forecasting import schedule, services
 from kejing.forecasting.models import PhaseTask, Round
 from kejing.service.models import Task
 
-from .cycle_fixtures import csv_table, ledger_csv, on  # noqa: F401  (fixture)
+from . import cycle_fixtures
 
-
-@pytest.fixture
-def ledger(org, on):  # noqa: F811
-    on(dt.date(2026, 11, 2))
-    services.load_specs()
-    rows = [("C1", "JF01", m, 10, 10) for m in ("2026-08", "2026-09", "2026-10")]
-    assert services.import_ledger(org.admin.user, csv_table(ledger_csv(rows)), dry_run=False)["ok"]
-    return org
+on = cycle_fixtures.on
+ledger = cycle_fixtures.cycle_ledger  # Aug-Oct 2026 ledger of shops C1-C3, no round yet
 
 
 @pytest.mark.django_db
@@ -68,7 +62,7 @@ def test_policy_can_turn_the_opening_off(ledger, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ticker_thread_opens_and_stops(ledger, on):  # noqa: F811
+def test_ticker_thread_opens_and_stops(ledger, on):
     on(dt.date(2026, 11, 4))
     stop = threading.Event()
     stop.set()  # one tick, then the loop ends instead of waiting
