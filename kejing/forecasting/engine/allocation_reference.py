@@ -14,8 +14,6 @@ import math
 from collections import defaultdict
 from fractions import Fraction
 
-MAX_TIER = 30
-
 
 def _bounds(r: dict) -> tuple[float, int, int]:
     """``(forecast, up, min)`` of one row: ``up = min(demand, cap)``, demand defaulting to the forecast rounded up."""
