@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .blend import blend_regular
+from .blend import blend_regular, season_intermittent
 from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
@@ -157,6 +157,13 @@ def forecast_panel(
         blended = blend_regular([panel.values[i] for i in regular], panel.starts[regular], groups, h, settings)
         for i, res in zip(regular, blended, strict=True):
             items[i] = res
+    if method == "kejing":
+        sparse = [i for i, x in enumerate(items) if x.pool == "intermittent"]
+        factors = season_intermittent(panel.values, panel.starts, sparse, h, settings)
+        if factors is not None:
+            for i, f in zip(sparse, factors, strict=True):
+                x = items[i]
+                items[i] = replace(x, mean=x.mean * f, sigma=x.sigma * f)
     means = np.vstack([x.mean for x in items])
     sigmas = np.vstack([x.sigma for x in items])
     models = [x.model for x in items]

@@ -105,6 +105,11 @@ class Settings:
     season_decay: float = 0.9
     # Share of zero months from which a series counts as intermittent.
     intermittent_share: float = 0.3
+    # Intermittent series take the call's seasonal pattern (mean of the series scaled to their means) raised to
+    # this power (0 = flat Croston-type forecasts), when the call has at least `intermittent_season_min`
+    # non-negative series (blend.season_intermittent).
+    intermittent_season: float = 0.5
+    intermittent_season_min: int = 10
     # Interval width multiplier applied to every sigma (1.0 = none; the calibration below does the real work).
     interval_scale: float = 1.0
     # Calibrate the interval widths on the standardised errors of the rolling-origin backtest (see
