@@ -93,6 +93,9 @@ class Settings:
     # The learning loss counts the first max(h, blend_min_months) months of each backtest: for h = 1 a single
     # month per origin was too noisy (6 sets at h = 1: geometric mean MASE 0.971 -> 0.958 x AutoETS with 3).
     blend_min_months: int = 3
+    # A learning row whose typical error is above this many times the median row's counts as that much
+    # (blend._cap_rows: one series that broke at an origin must not steer everyone's weights); 0 = off.
+    blend_row_cap: float = 3.0
     # "auto": move the festival peak only where the history shows it; True: always (when estimable); False: never.
     spring_festival: str | bool = "auto"
     lead_days: int = 0

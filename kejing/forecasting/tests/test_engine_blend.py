@@ -10,6 +10,7 @@ from kejing.forecasting.engine import Settings, backtest, forecast
 from kejing.forecasting.engine.blend import (
     CANDIDATES,
     PRIOR_LOGITS,
+    _cap_rows,
     _learn,
     _loss,
     blend_weights,
@@ -267,3 +268,21 @@ def test_pooled_season_follows_the_spring_festival():
     ratio = out[:, 0] / out[:, 1]
     assert ((ratio > 1.8) & (ratio < 2.2)).all(), ratio
     np.testing.assert_allclose(out.sum(axis=1) / sizes, 300.0, rtol=0.05)  # the pair holds 200 + 100
+
+
+def test_a_broken_series_counts_as_three_ordinary_rows_at_most():
+    # 4 learning rows, 2 candidates, 2 steps. Row typical error = median over candidates of mean |error|:
+    # rows 0-2: candidate errors (1, 1) and (3, 3) -> means 1 and 3 -> median 2; row 3 (a series that broke at
+    # the origin): (40, 40) and (40, 40) -> 40. Median row size = median(2, 2, 2, 40) = 2, limit 3 x 2 = 6, so
+    # row 3 is multiplied by 6 / 40 = 0.15 (its errors become 6) and the others stay.
+    ordinary = [[1.0, -1.0], [3.0, 3.0]]
+    err = np.array([ordinary, ordinary, ordinary, [[40.0, -40.0], [40.0, 40.0]]])
+    avail = np.ones((4, 2), dtype=bool)
+    out = _cap_rows(err, avail, 3.0)
+    assert np.array_equal(out[:3], err[:3])
+    assert out[3] == pytest.approx(np.array([[6.0, -6.0], [6.0, 6.0]]))
+    # an unavailable candidate does not count in the row's size: row 3 with only its first candidate
+    # available has size 40 all the same; with the cap off nothing changes
+    avail[3, 1] = False
+    assert _cap_rows(err, avail, 3.0)[3, 0] == pytest.approx([6.0, -6.0])
+    assert np.array_equal(_cap_rows(err, avail, 0.0), err)
