@@ -96,6 +96,9 @@ class Settings:
     # A learning row whose typical error is above this many times the median row's counts as that much
     # (blend._cap_rows: one series that broke at an origin must not steer everyone's weights); 0 = off.
     blend_row_cap: float = 3.0
+    # The pooled seasonal candidate's prior logit rises by this much times the call's seasonal agreement
+    # (blend.call_prior; 0 = the fixed prior).
+    season_agreement_weight: float = 1.0
     # "auto": move the festival peak only where the history shows it; True: always (when estimable); False: never.
     spring_festival: str | bool = "auto"
     lead_days: int = 0

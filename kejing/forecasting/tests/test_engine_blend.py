@@ -10,13 +10,16 @@ from kejing.forecasting.engine import Settings, backtest, forecast
 from kejing.forecasting.engine.blend import (
     CANDIDATES,
     PRIOR_LOGITS,
+    _blocks,
     _cap_rows,
     _learn,
     _loss,
     blend_weights,
+    call_prior,
     learn_weights,
     pooled_ar,
     pooled_season,
+    season_agreement,
 )
 
 
@@ -286,3 +289,37 @@ def test_a_broken_series_counts_as_three_ordinary_rows_at_most():
     avail[3, 1] = False
     assert _cap_rows(err, avail, 3.0)[3, 0] == pytest.approx([6.0, -6.0])
     assert np.array_equal(_cap_rows(err, avail, 0.0), err)
+
+
+def _wave(sign: float, level: float, months: int = 48) -> np.ndarray:
+    # level x (1 + sign x 0.5 sin(2 pi k / 12)): the wave sums to 0 over a year, so the centred 2x12 moving
+    # average is the level itself and the seasonal ratios are exactly 1 + sign x 0.5 sin(...)
+    k = np.arange(months)
+    return level * (1 + sign * 0.5 * np.sin(2 * np.pi * k / 12))
+
+
+def test_season_agreement_and_the_calls_prior_by_hand():
+    start = np.full(10, 2000 * 12)  # every series starts in January 2000
+    # 7 series with the wave, 3 with the opposite wave (levels differ: the index does not depend on them). The
+    # median index per month is the wave's (7 of 10), whose correlation with itself is 1 and with the opposite
+    # -1: agreement (7 x 1 + 3 x (-1)) / 10 = 0.4.
+    series = [_wave(1, 10.0 * (i + 1)) for i in range(7)] + [_wave(-1, 50.0) for _ in range(3)]
+    blocks = _blocks(series)
+    assert season_agreement(blocks, start, Settings()) == pytest.approx(0.4)
+    # the prior of the call: the pooled seasonal candidate's logit -2.0 + 1.0 x 0.4 = -1.6, the rest as fixed
+    logits = call_prior(blocks, start, Settings())
+    k = CANDIDATES.index("pooled_season")
+    assert logits[k] == pytest.approx(-1.6)
+    assert np.array_equal(np.delete(logits, k), np.delete(PRIOR_LOGITS, k))
+    assert call_prior(blocks, start, Settings(season_agreement_weight=0))[k] == -2.0
+    # all alike: 1.0; fewer than 5 series, or histories under three seasons: no agreement, the fixed prior
+    assert season_agreement(_blocks(series[:7]), start[:7], Settings()) == pytest.approx(1.0)
+    assert season_agreement(_blocks(series[:4]), start[:4], Settings()) is None
+    short = [y[:35] for y in series]
+    assert season_agreement(_blocks(short), start, Settings()) is None
+    assert call_prior(_blocks(short), start, Settings())[k] == -2.0
+    # half and half: the median is flat (the middle two of each month average to 1), no correlation: 0, and a
+    # non-positive agreement leaves the prior alone
+    half = [_wave(1, 20.0) for _ in range(5)] + [_wave(-1, 20.0) for _ in range(5)]
+    assert season_agreement(_blocks(half), start, Settings()) == pytest.approx(0.0)
+    assert call_prior(_blocks(half), start, Settings())[k] == -2.0
