@@ -399,10 +399,11 @@ def call_prior(blocks: Blocks, starts: np.ndarray, settings: Settings) -> np.nda
     ``Settings.season_agreement_weight`` times the call's :func:`season_agreement` (when positive).
 
     Why: the pooled seasonal index is the best single candidate where a call's series share one pattern (one
-    company's shops, Texas cities: agreement 0.9-0.98) and poor where they do not (industries, drugs: 0.15-0.45);
-    its fixed prior (-2.0) had to suit both. In small calls the learned weights stay near the prior, so the
-    prior is what decides there. Measured (docs/forecasting-engine.md, round 5): fresh sets 0.9265 -> 0.9128 x
-    AutoETS, calls of 20 series 0.9790 -> 0.9768, no group worse.
+    company's shops; Texas cities: agreement 0.93-0.98, Superstore furniture 0.66-0.75) and poor where they do
+    not (PBS drugs 0.14-0.18, the M-competition sets 0.24-0.45); its fixed prior (-2.0) had to suit both. In
+    small calls the learned weights stay near the prior, so the prior is what decides there. Measured
+    (docs/forecasting-engine.md, round 5): fresh sets 0.9265 -> 0.9128 x AutoETS, calls of 20 series 0.9790 ->
+    0.9768, no group worse.
     """
     logits = PRIOR_LOGITS.copy()
     k = settings.season_agreement_weight
