@@ -20,7 +20,9 @@ Why a blend learned across the series of a call, rather than one series at a tim
   0.955 x AutoETS). On few or short series they drop out of the blend by themselves (no fit, or no weight).
 * One more pooled candidate borrows only the seasonal pattern: each series' Theta line on its history adjusted
   by a seasonal index taken over all series of the call (:func:`pooled_season`), for shops whose own few noisy
-  years give a poor index of their own (synthetic shop panel, horizon 3: MASE 0.972 -> 0.932 x AutoETS).
+  years give a poor index of their own (synthetic shop panel, horizon 3: MASE 0.972 -> 0.932 x AutoETS). Its
+  prior weight follows how much the call's series share one pattern (:func:`call_prior`), and intermittent
+  series, which the blend does not serve, take the call's pattern too (:func:`season_intermittent`).
 
 Everything here runs once, after every chunk is back, on arrays in series order: the local, forked and Dask
 runs give identical results. The price is that a regular series' forecast depends on the other series
