@@ -204,6 +204,26 @@ def _ses_grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return level[np.arange(n), best], _SES_ALPHAS[best]
 
 
+def _usable(blocks: Blocks) -> Blocks:
+    """The rows that a seasonal ratio can be taken of (never negative, not all zero), blocks left empty dropped."""
+    out = []
+    for rows, mat in blocks:
+        ok = (mat.min(axis=1) >= 0) & (mat.mean(axis=1) > 0) if mat.shape[1] else np.zeros(len(rows), dtype=bool)
+        if ok.any():
+            out.append((rows[ok], mat[ok]))
+    return out
+
+
+def _trend_ratios(mat: np.ndarray, m: int) -> tuple[np.ndarray, int]:
+    """Each row's ratios to its centred moving average over one season (NaN where that average is not
+    positive), and the column of ``mat`` the first ratio belongs to."""
+    weights = centred_weights(m)
+    off = (len(weights) - 1) // 2
+    trend = sliding_window_view(mat, len(weights), axis=1) @ weights
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(trend > 0, mat[:, off : off + trend.shape[1]] / trend, np.nan), off
+
+
 def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int, settings: Settings):
     """The seasonal index shared by the series of a call (``blocks``: non-negative, not all zero), for the
     months ``lo .. lo + span + h - 1``, or None.
@@ -214,19 +234,16 @@ def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int
     Spring Festival where the pooled history shows it, as for one series (:func:`models._move_festival`).
     """
     m = settings.season
-    weights = centred_weights(m)
-    off = (len(weights) - 1) // 2
+    need = len(centred_weights(m)) + m  # a ratio for every calendar month needs a year past the average
     # only the latest _POOL_MONTHS months of the call: older years weigh little (season_decay) and the grid
     # (series x months) stays small when a call mixes series of very different ages
     first = max(0, span - _POOL_MONTHS)
     grids = []
     for rows, mat in blocks:
-        if mat.shape[1] < len(weights) + m:  # a ratio for every calendar month needs a year past the average
+        if mat.shape[1] < need:
             continue
-        trend = sliding_window_view(mat, len(weights), axis=1) @ weights
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(trend > 0, mat[:, off : off + trend.shape[1]] / trend, np.nan)
-        cols = starts[rows][:, None] - lo + off + np.arange(trend.shape[1])[None, :] - first
+        ratio, off = _trend_ratios(mat, m)
+        cols = starts[rows][:, None] - lo + off + np.arange(ratio.shape[1])[None, :] - first
         keep = cols >= 0
         grid = np.full((len(rows), span - first), np.nan)
         grid[np.nonzero(keep)[0], cols[keep]] = ratio[keep]
@@ -264,12 +281,7 @@ def pooled_season(blocks: Blocks, starts: np.ndarray, h: int, settings: Settings
     """
     n = len(starts)
     out = np.full((n, h), np.nan)
-    live = []
-    for rows, mat in blocks:
-        if len(rows) and mat.shape[1] > 2:
-            ok = (mat.min(axis=1) >= 0) & (mat.mean(axis=1) > 0)
-            if ok.any():
-                live.append((rows[ok], mat[ok]))
+    live = _usable([(rows, mat) for rows, mat in blocks if mat.shape[1] > 2])
     if not live:
         return out
     lo = min(int(starts[rows].min()) for rows, _ in live)
@@ -364,20 +376,10 @@ def season_agreement(blocks: Blocks, starts: np.ndarray, settings: Settings) -> 
     such series: None.
     """
     m = settings.season
-    weights = centred_weights(m)
-    off = (len(weights) - 1) // 2
     own = []
-    for rows, mat in blocks:
-        if mat.shape[1] < 3 * m:
-            continue
-        ok = (mat.min(axis=1) >= 0) & (mat.mean(axis=1) > 0)
-        if not ok.any():
-            continue
-        x = mat[ok]
-        trend = sliding_window_view(x, len(weights), axis=1) @ weights
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(trend > 0, x[:, off : off + trend.shape[1]] / trend, np.nan)
-        pos = (starts[rows[ok]][:, None] + off + np.arange(trend.shape[1])[None, :]) % m
+    for rows, mat in _usable([(rows, mat) for rows, mat in blocks if mat.shape[1] >= 3 * m]):
+        ratio, off = _trend_ratios(mat, m)
+        pos = (starts[rows][:, None] + off + np.arange(ratio.shape[1])[None, :]) % m
         finite = np.isfinite(ratio)
         count = np.stack([(finite & (pos == k)).sum(axis=1) for k in range(m)], axis=1)
         total = np.stack([np.where(finite & (pos == k), ratio, 0.0).sum(axis=1) for k in range(m)], axis=1)
