@@ -16,6 +16,7 @@ from kejing.forecasting.engine.blend import (
     _loss,
     blend_weights,
     call_prior,
+    holt_damped,
     learn_weights,
     pooled_ar,
     pooled_season,
@@ -68,12 +69,13 @@ def test_learning_finds_the_candidate_without_error():
     w = blend_weights(z, beta, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
     assert w[2] > 0.9
     prior = blend_weights(PRIOR_LOGITS, 0.0, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
-    # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0; the sum of e**logit over the 14
-    # candidates is 5.9446, so SES gets 1 / 5.9446 = 0.1682, the seasonal naive e**0.2 / 5.9446 = 1.2214 / 5.9446
-    # = 0.2055 and the naive e**-2 / 5.9446 = 0.1353 / 5.9446 = 0.0228
-    assert c == 14
-    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(5.9446, abs=1e-4)
-    assert prior[[0, 3, 4]] == pytest.approx([0.1682, 0.2055, 0.0228], abs=1e-4)
+    # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0, the damped Holt -1.0; the sum of
+    # e**logit over the 15 candidates is 5.9446 for the first 14 plus e**-1 = 0.3679, 6.3125, so SES gets
+    # 1 / 6.3125 = 0.1584, the seasonal naive e**0.2 / 6.3125 = 1.2214 / 6.3125 = 0.1935, the naive
+    # e**-2 / 6.3125 = 0.1353 / 6.3125 = 0.0214 and the damped Holt 0.3679 / 6.3125 = 0.0583
+    assert c == 15
+    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(6.3125, abs=1e-4)
+    assert prior[[0, 3, 4, 14]] == pytest.approx([0.1584, 0.1935, 0.0214, 0.0583], abs=1e-4)
 
 
 def test_without_whole_season_backtests_the_prior_is_used():
@@ -323,3 +325,44 @@ def test_season_agreement_and_the_calls_prior_by_hand():
     half = [_wave(1, 20.0) for _ in range(5)] + [_wave(-1, 20.0) for _ in range(5)]
     assert season_agreement(_blocks(half), start, Settings()) == pytest.approx(0.0)
     assert call_prior(_blocks(half), start, Settings())[k] == -2.0
+
+
+def test_damped_holt_by_hand():
+    # one parameter set: alpha 0.5, beta 0.5 x 0.5 = 0.25, phi 0.9; x = 10, 12, 11, 15. Halves of 2 months:
+    # level 10, trend (mean(11, 15) - mean(10, 12)) / 2 = (13 - 11) / 2 = 1.
+    # month 2: forecast 10 + 0.9 x 1 = 10.9, error 1.1; level 10.9 + 0.55 = 11.45, trend 0.9 + 0.275 = 1.175
+    # month 3: forecast 11.45 + 1.0575 = 12.5075, error -1.5075; level 12.5075 - 0.75375 = 11.75375,
+    #          trend 1.0575 - 0.376875 = 0.680625
+    # month 4: forecast 11.75375 + 0.6125625 = 12.3663125, error 2.6336875; level 12.3663125 + 1.31684375
+    #          = 13.68315625, trend 0.6125625 + 0.658421875 = 1.270984375
+    # ahead: 13.68315625 + 1.270984375 x 0.9 = 14.8270421875, + 1.270984375 x (0.9 + 0.81) = 15.85653953125
+    x = np.array([[10.0, 12.0, 11.0, 15.0]])
+    one = holt_damped(x, 2, np.array([0.5]), np.array([0.5]), np.array([0.9]))
+    np.testing.assert_allclose(one, [[14.8270421875, 15.85653953125]], rtol=1e-12)
+    assert np.isnan(holt_damped(x[:, :3], 2)).all()  # under 4 months: no forecast
+
+
+def test_damped_holt_takes_the_grid_point_with_least_in_sample_error():
+    # each row's forecast equals that of the one grid point whose one-step squared error over the history is
+    # least, found here by running every grid point alone
+    rng = np.random.default_rng(3)
+    t = np.arange(40)
+    x = np.vstack([50 + 0.8 * t + rng.normal(0, 2, 40), 80 - 20 * (1 - 0.9**t) + rng.normal(0, 1, 40)])
+    alphas, betas, phis = np.array([0.1, 0.5]), np.array([0.05, 0.5]), np.array([0.8, 0.98])
+    grid = holt_damped(x, 3, alphas, betas, phis)
+    for i in range(2):
+        best, best_sse = None, np.inf
+        for a in alphas:
+            for b in betas:
+                for p in phis:
+                    level, trend, sse = x[i, 0], (x[i, 6:12].mean() - x[i, :6].mean()) / 6, 0.0
+                    for v in x[i, 1:]:
+                        e = v - (level + p * trend)
+                        sse += e * e
+                        level, trend = level + p * trend + a * e, p * trend + a * b * e
+                    if sse < best_sse:
+                        best_sse, best = sse, level + trend * np.cumsum(p ** np.arange(1, 4))
+        np.testing.assert_allclose(grid[i], best, rtol=1e-10)
+    # the steady climb keeps climbing, the levelling-off series stays near its level (about 60)
+    assert grid[0, 2] > grid[0, 0] > x[0, -1] - 5
+    assert abs(grid[1, 2] - grid[1, 0]) < 2
