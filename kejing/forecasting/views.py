@@ -539,8 +539,11 @@ def ledger(request):
     qs = selectors.visible_ledger(request.user).order_by("-month", "customer__code", "spec__code")
     q = request.GET.get("q", "").strip()
     this_month = cycle.month_start(timezone.localdate())
-    # three years of shops x specs: without a search the list shows one month (this month unless one is named)
-    month = cycle.parse_month(request.GET.get("month")) or (None if q else this_month)
+    # three years of shops x specs: without a search the list shows one month, the one named or else the
+    # latest of my scope up to this one (the API's default: on the 1st, before any sale is booked, last month)
+    month = cycle.parse_month(request.GET.get("month"))
+    if month is None and not q:
+        month = selectors.latest_ledger_month(request.user, upto=this_month) or this_month
     if month:
         qs = qs.filter(month=month)
     if q:

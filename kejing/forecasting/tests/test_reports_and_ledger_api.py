@@ -178,6 +178,30 @@ def test_the_ledger_lists_the_latest_month_of_my_scope_by_default(ledger_data, c
         assert data["count"] == count, staff.name
 
 
+def test_the_ledger_page_opens_on_the_same_month_as_the_api(ledger_data, client, token_for, login, on):
+    # the page and the API share one default: the latest month of my scope up to this one. cm1 has no November
+    # row (today is 2026-11-02 in cycle_data, nothing booked yet): both show his October; cm2 his November; a
+    # December row written by balancing does not move either; a named month and a search are left as asked
+    org = ledger_data.org
+    LedgerEntry.objects.create(customer=org.c2, spec=Spec.objects.get(code="YL01"), month=DEC, allocated=4)
+    for staff, month in ((org.cm1, "2026-10"), (org.cm2, "2026-11"), (org.center, "2026-11")):
+        login(staff)
+        page = client.get("/forecasting/ledger/")
+        assert page.status_code == 200
+        assert page.context["month"] == month, staff.name
+        assert {f"{e.month:%Y-%m}" for e in page.context["page"]} == {month}, staff.name
+        assert _ledger(client, token_for(staff))["month"] == f"{month}-01", staff.name
+    login(org.cm1)
+    assert client.get("/forecasting/ledger/?month=2026-09").context["month"] == "2026-09"
+    assert client.get("/forecasting/ledger/?q=C1").context["page"].paginator.count == 6  # every month of C1
+    # a scope without any ledger: this month, empty
+    on(dt.date(2026, 12, 3))
+    telecom = OrgUnit.objects.create(code="M", name="测试移动公司", kind="company", industry="telecom")
+    login(make_staff("tcenter", telecom, "center"))
+    page = client.get("/forecasting/ledger/")
+    assert page.context["month"] == "2026-12" and page.context["page"].paginator.count == 0
+
+
 def test_the_default_is_not_a_month_after_this_one(ledger_data, client, token_for, on):
     # balancing writes December's allocated quantities into the ledger while it is still November (today is
     # 2026-11-02 in cycle_data): the default stays on November, December comes when asked for
