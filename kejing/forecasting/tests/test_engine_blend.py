@@ -11,11 +11,14 @@ from kejing.forecasting.engine.blend import (
     CANDIDATES,
     PRIOR_LOGITS,
     _blocks,
+    _calendar_index,
     _cap_rows,
+    _global_candidates,
     _learn,
     _loss,
     blend_weights,
     call_prior,
+    evolving_season,
     holt_damped,
     learn_weights,
     pooled_ar,
@@ -69,13 +72,14 @@ def test_learning_finds_the_candidate_without_error():
     w = blend_weights(z, beta, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
     assert w[2] > 0.9
     prior = blend_weights(PRIOR_LOGITS, 0.0, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
-    # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0, the damped Holt -1.0; the sum of
-    # e**logit over the 15 candidates is 5.9446 for the first 14 plus e**-1 = 0.3679, 6.3125, so SES gets
-    # 1 / 6.3125 = 0.1584, the seasonal naive e**0.2 / 6.3125 = 1.2214 / 6.3125 = 0.1935, the naive
-    # e**-2 / 6.3125 = 0.1353 / 6.3125 = 0.0214 and the damped Holt 0.3679 / 6.3125 = 0.0583
-    assert c == 15
-    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(6.3125, abs=1e-4)
-    assert prior[[0, 3, 4, 14]] == pytest.approx([0.1584, 0.1935, 0.0214, 0.0583], abs=1e-4)
+    # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0, the damped Holt and the evolving
+    # seasonal -1.0 each; the sum of e**logit over the 16 candidates is 5.9446 for the first 14 plus
+    # 2 x e**-1 = 0.7358, 6.6803, so SES gets 1 / 6.6803 = 0.1497, the seasonal naive e**0.2 / 6.6803 =
+    # 1.2214 / 6.6803 = 0.1828, the naive e**-2 / 6.6803 = 0.1353 / 6.6803 = 0.0203 and the damped Holt
+    # 0.3679 / 6.6803 = 0.0551
+    assert c == 16
+    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(6.6803, abs=1e-4)
+    assert prior[[0, 3, 4, 14]] == pytest.approx([0.1497, 0.1828, 0.0203, 0.0551], abs=1e-4)
 
 
 def test_without_whole_season_backtests_the_prior_is_used():
@@ -366,3 +370,51 @@ def test_damped_holt_takes_the_grid_point_with_least_in_sample_error():
     # the steady climb keeps climbing, the levelling-off series stays near its level (about 60)
     assert grid[0, 2] > grid[0, 0] > x[0, -1] - 5
     assert abs(grid[1, 2] - grid[1, 0]) < 2
+
+
+def test_evolving_season_by_hand():
+    # a season of 2 months, alpha 0.5, gamma 0.2; y = 10, 20, 12, 18, 11, 25, starting index 0.5, 1.5.
+    # level (10 / 0.5 + 20 / 1.5) / 2 = (20 + 13.3333) / 2 = 16.6667
+    # month 1: forecast 16.6667 x 0.5 = 8.3333, error 1.6667; seasonal 0.5 + 0.2 x 1.6667 / 16.6667 = 0.52,
+    #          level 16.6667 + 0.5 x 1.6667 / 0.5 = 18.3333
+    # month 2: forecast 18.3333 x 1.5 = 27.5, error -7.5; seasonal 1.5 - 0.2 x 7.5 / 18.3333 = 1.418182,
+    #          level 18.3333 - 0.5 x 7.5 / 1.5 = 15.8333
+    # month 3: forecast 15.8333 x 0.52 = 8.233333, error 3.766667; seasonal 0.52 + 0.2 x 3.766667 / 15.8333
+    #          = 0.567579, level 15.8333 + 0.5 x 3.766667 / 0.52 = 19.455128
+    # month 4: forecast 19.455128 x 1.418182 = 27.590909, error -9.590909; seasonal 1.418182 - 0.2 x 9.590909
+    #          / 19.455128 = 1.319587, level 19.455128 - 0.5 x 9.590909 / 1.418182 = 16.073718
+    # month 5: forecast 16.073718 x 0.567579 = 9.123104, error 1.876896; seasonal 0.590933, level 17.727141
+    # month 6: forecast 17.727141 x 1.319587 = 23.392498, error 1.607502; seasonal 1.337723, level 18.336234
+    # ahead: 18.336234 x 0.590933 = 10.835477, 18.336234 x 1.337723 = 24.528796, then 10.835477 again
+    y = np.array([[10.0, 20.0, 12.0, 18.0, 11.0, 25.0]])
+    index = np.array([[0.5, 1.5] * 3])
+    out = evolving_season(y, index, 3, 2, np.array([0.5]), np.array([0.2]))
+    np.testing.assert_allclose(out, [[10.835477, 24.528796, 10.835477]], rtol=1e-6)
+
+
+def test_evolving_season_sits_out_where_the_spring_festival_moved_the_index():
+    # two series of 36 positive months with the same multiplicative index, except that the second's index puts
+    # the festival peak in February in the latest year and in January the year before: only the first gets the
+    # candidate (a seasonal updated by calendar month would carry January's peak into next January)
+    m = 12
+    base = np.array([1.6, 0.7, 1.0, 1.0, 0.9, 1.1, 1.2, 1.0, 0.9, 0.9, 0.8, 0.9])
+    moved = base.copy()
+    moved[[0, 1]] = moved[[1, 0]]
+    index = np.vstack([np.tile(base, 3), np.r_[base, base, moved]])
+    assert _calendar_index(index, m).tolist() == [True, False]
+    y = 100 * index * (1 + 0.01 * np.arange(36))
+    adjusted = y / index
+    future = np.vstack([np.tile(base, 2)[:3], moved[:3]])
+    out = _global_candidates(
+        [(np.arange(2), y)],
+        [(np.arange(2), adjusted)],
+        future,
+        np.ones(2, dtype=bool),
+        np.full(2, 2020 * 12, dtype=np.int64),
+        3,
+        Settings(),
+    )
+    k = CANDIDATES.index("evolving_season") - len(CANDIDATES) + out.shape[1]
+    assert np.isfinite(out[0, k]).all() and np.isnan(out[1, k]).all()
+    # the first series grows 1 % a month over a fixed pattern: next January is about 1.6 x the level of 1.36
+    assert out[0, k, 0] == pytest.approx(100 * 1.6 * 1.36, rel=0.05)
