@@ -773,6 +773,11 @@ def blend_regular(
         # histories of 2-3 years have no whole-season origin: learn from the h-month ones rather than fall
         # back on the prior (36-month series, horizon 3: MASE 1.20 -> 0.92 x AutoETS, geometric mean of 8 sets)
         full = [bt for bt in backtests if bt.cands.shape[2] == min(h, settings.select_horizon)]
+        if sum(int(bt.usable.sum()) for bt in full) < settings.blend_min_rows and backtests:
+            # nor those: the shorter backtests of histories with room for neither (models.origins_of), the
+            # longest of them (36-month series, horizon 12: MASE 0.991 -> 0.935 x AutoETS, 8 sets)
+            longest = max(bt.cands.shape[2] for bt in backtests)
+            full = [bt for bt in backtests if bt.cands.shape[2] == longest]
     z, beta = _learn(full, settings, h, call_prior(list(zip(slots, raw, strict=True)), slot_starts, settings))
 
     # each series' tilt: its relative backtest error per candidate, averaged over the origins that taught the

@@ -418,3 +418,25 @@ def test_evolving_season_sits_out_where_the_spring_festival_moved_the_index():
     assert np.isfinite(out[0, k]).all() and np.isnan(out[1, k]).all()
     # the first series grows 1 % a month over a fixed pattern: next January is about 1.6 x the level of 1.36
     assert out[0, k, 0] == pytest.approx(100 * 1.6 * 1.36, rel=0.05)
+
+
+def test_a_history_without_room_for_a_whole_backtest_gets_one_shorter_backtest():
+    from kejing.forecasting.engine.models import origins_of
+
+    s = Settings()
+    # 36 months, horizon 12: 36 - 12 = 24 leaves fewer than the 25 months the seasonality test needs, so
+    # neither a whole-season nor a 12-month origin fits; one origin at 25 with the 36 - 25 = 11 months after it
+    assert origins_of(36, 12, s, 25, whole_season=True) == (11, [25])
+    # 30 months, horizon 6: 30 - 6 = 24 < 25 as well; 30 - 25 = 5 months of backtest
+    assert origins_of(30, 6, s, 25, whole_season=True) == (5, [25])
+    # 27 months, horizon 3: 27 - 25 = 2 months, fewer than select_min_partial (3): nothing
+    assert origins_of(27, 3, s, 25, whole_season=True) == (3, [])
+    # where an ordinary origin fits, nothing changes: 40 months, a whole season after 28
+    assert origins_of(40, 12, s, 25, whole_season=True) == (12, [28])
+    assert origins_of(36, 12, Settings(select_min_partial=0), 25, whole_season=True) == (12, [])
+    # the call learns its weights on those 11-month backtests instead of taking the prior as it is: 60 trending
+    # series of 48 months, the last 12 held out (histories of 36)
+    df = _trending(60, 48, seed=3)
+    learned = backtest(df, horizon=12, folds=1, methods=("kejing",))["methods"]["kejing"]["mase"]
+    prior = backtest(df, horizon=12, folds=1, methods=("kejing",), settings=Settings(select_min_partial=0))
+    assert learned < 0.5 * prior["methods"]["kejing"]["mase"]
