@@ -429,8 +429,9 @@ def test_a_history_without_room_for_a_whole_backtest_gets_one_shorter_backtest()
     assert origins_of(36, 12, s, 25, whole_season=True) == (11, [25])
     # 30 months, horizon 6: 30 - 6 = 24 < 25 as well; 30 - 25 = 5 months of backtest
     assert origins_of(30, 6, s, 25, whole_season=True) == (5, [25])
-    # 27 months, horizon 3: 27 - 25 = 2 months, fewer than select_min_partial (3): nothing
-    assert origins_of(27, 3, s, 25, whole_season=True) == (3, [])
+    # 27 months, horizon 3: 27 - 3 = 24 < 25; 27 - 25 = 2 months, select_min_partial; 26 months: 1, too few
+    assert origins_of(27, 3, s, 25, whole_season=True) == (2, [25])
+    assert origins_of(26, 3, s, 25, whole_season=True) == (3, [])
     # where an ordinary origin fits, nothing changes: 40 months, a whole season after 28
     assert origins_of(40, 12, s, 25, whole_season=True) == (12, [28])
     assert origins_of(36, 12, Settings(select_min_partial=0), 25, whole_season=True) == (12, [])
