@@ -228,10 +228,10 @@ def holt_damped(
 
     Level and trend smoothed as in ETS(A,Ad,N): each month's forecast is ``l + phi * b`` and, with its error
     ``e``, the level becomes ``l + phi * b + alpha * e`` and the trend ``phi * b + beta * e``; the forecast
-    ``h`` months ahead is ``l + b * (phi + ... + phi**h)``. The
-    level starts at the first month, the trend at the change between the means of the first two half-years
-    (or halves, for short rows). ``alpha``, ``beta = alpha * share`` and ``phi`` are chosen per row from the
-    grid (6 x 3 x 3) by in-sample one-step squared error, every row and combination in one array step a month.
+    ``h`` months ahead is ``l + b * (phi + ... + phi**h)``. The level starts at the first month, the trend at
+    the change between the means of the first two half-years (or halves, for short rows). ``alpha``,
+    ``beta = alpha * share`` and ``phi`` are chosen per row from the grid (6 x 3 x 3) by in-sample one-step
+    squared error, every row and combination in one array step a month.
 
     Why: the other trend candidates use a fixed slope (the whole history's for Theta, the last two years' for
     the local trends, damped by a fixed 0.9); AutoETS's edge on smooth trending series is a trend that is
@@ -314,7 +314,10 @@ def _calendar_index(index: np.ndarray, m: int) -> np.ndarray:
 
     A seasonal updated by calendar month cannot follow the festival from January to February; where the
     decomposition moved it (a tobacco company's months), :func:`evolving_season` would undo that, and on the
-    synthetic shop panel it cost the 12-month forecast 0.857 -> 0.862 x AutoETS. Those rows sit it out.
+    synthetic shop panel it cost the 12-month forecast 0.857 -> 0.862 x AutoETS. Those rows sit it out. (An
+    index whose last two festivals fell in the same month repeats as well and passes; the synthetic figures
+    include such series.) Read from the index rather than passed along from the decomposition, so the packed
+    local fits keep their format.
     """
     if index.shape[1] < 2 * m:
         return np.zeros(len(index), dtype=bool)
