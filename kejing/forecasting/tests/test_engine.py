@@ -49,7 +49,7 @@ def test_edge_series_are_safe():
     assert (out["yhat"] <= out["hi_80"]).all() and (out["hi_80"] <= out["hi_95"]).all()
     model = out.groupby("unique_id")["model"].first()
     assert model["zero"] == "zero" and model["flat"] == "flat" and model["new1"] == "new_mean"
-    assert model["sparse"] in {"combo", "croston", "adida", "imapa", "tsb"}
+    assert model["sparse"] in {"ses", "combo", "croston", "adida", "imapa", "tsb"}
     by = out.set_index(["unique_id", "ds"])["yhat"]
     assert by[("zero", pd.Timestamp("2024-05-01"))] == 0
     assert by[("flat", pd.Timestamp("2025-09-01"))] == 5  # a flat series stays flat, the month after its end

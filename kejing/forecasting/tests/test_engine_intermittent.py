@@ -41,7 +41,7 @@ def test_sparse_series_follow_the_calls_pattern_by_hand():
     plain = _yhat(df, Settings(intermittent_season=0, spring_festival=False))
     half = _yhat(df, Settings(intermittent_season=0.5, spring_festival=False))
     full = _yhat(df, Settings(intermittent_season=1.0, spring_festival=False))
-    # without the pattern a Croston-type forecast is one flat rate per series
+    # without the pattern an intermittent forecast (the SES level or a Croston-type rate) is flat per series
     assert np.allclose(plain.to_numpy(), plain.to_numpy()[:, :1])
     ratio = (half / plain).to_numpy()  # the factor index ** 0.5, the same for every series
     jan, feb, dec = 0, 1, 11
@@ -60,7 +60,7 @@ def test_too_few_series_or_other_methods_stay_flat():
     assert np.allclose(yhat.to_numpy(), yhat.to_numpy()[:, :1])
     # a call of 12 with the default settings (power 0.5) is seasonal; the models keep their names
     out = forecast(_call(), horizon=12, settings=Settings(spring_festival=False))
-    assert set(out["model"]) <= {"combo", "croston", "adida", "imapa", "tsb"}
+    assert set(out["model"]) <= {"ses", "combo", "croston", "adida", "imapa", "tsb"}
     first = out[out["unique_id"] == "s00"].set_index("ds")["yhat"]
     assert first.iloc[11] == pytest.approx(first.iloc[1] * 6)  # 3 / 0.5
     # intervals scale with the forecast, so the band keeps its shape

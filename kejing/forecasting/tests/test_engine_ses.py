@@ -90,3 +90,18 @@ def test_ses_agrees_with_statsforecast_ets_ann():
         # the same model, fitted on a grid of 13 alphas instead of continuously: forecasts within a tenth of
         # the one-step error (measured: 0.005, 0.01, 0.02 and 0.63 against sigmas 8.5, 4.1, 5.8 and 8.6)
         assert abs(level - ets.predict(1)["mean"][0]) < 0.1 * sigma, name
+
+
+def test_sparse_series_take_the_ses_level_by_default():
+    import pandas as pd
+
+    from kejing.forecasting.engine import forecast
+
+    # 0, 0, 6 for three years: two zero months in three, so the series is intermittent. Its monthly mean is
+    # 6 / 3 = 2; the SES with the smallest alpha and its start fitted forecasts that mean. The Croston family
+    # forecasts the same rate here (size 6 every 3 months), so none is clearly better and the SES stays.
+    y = np.tile([0.0, 0.0, 6.0], 12)
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2023-01-01", periods=36, freq="MS"), "y": y})
+    out = forecast(df, horizon=3, settings=models.Settings(spring_festival=False))
+    assert set(out["model"]) == {"ses"}
+    assert out["yhat"].to_numpy() == pytest.approx([2.0, 2.0, 2.0], abs=0.01)
