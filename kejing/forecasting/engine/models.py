@@ -4,14 +4,15 @@ Everything here works on one series at a time (a float array and the month index
 looks at another series; it runs in the chunks (locally, in processes or on Dask). Regular series come back as
 :class:`RegularParts`, which ``blend.py`` finishes once all chunks are in, pooling across the series of the call.
 
-The fitted models are statsforecast's (``SimpleExponentialSmoothingOptimized``, ``SeasonalNaive``,
-``CrostonOptimized``, ``ADIDA``, ``IMAPA``, ``TSB``, ``AutoETS``). The Kejing method arranges them:
+The fitted models are statsforecast's (``CrostonOptimized``, ``ADIDA``, ``IMAPA``, ``TSB``, and ``AutoETS`` as
+the baseline) and one of our own, :func:`ses_fit` (ETS(A,N,N) with its start fitted, a few matrix products; see
+there why). The Kejing method arranges them:
 
 * a classical seasonal decomposition (centred 2x12 moving average, multiplicative when the series is positive)
   applied only when the lag-``season`` autocorrelation is significant at 90 % (the test used by the Theta
   method and the M4 benchmarks) or year-on-year changes are clearly smaller than month-on-month ones (for
   short histories); its January/February indices follow the Spring Festival (see :func:`seasonal_index`);
-* on the seasonally adjusted series, statsforecast's optimised SES, two Theta forecasts (that SES plus a half or
+* on the seasonally adjusted series, that SES, two Theta forecasts (that SES plus a half or
   two thirds of the slope of the linear trend; Hyndman & Billah 2003 showed that the Theta method is SES with
   such a drift), the naive and a local trend (the slope of the last two years), plain and damped;
 * a seasonal naive forecast corrected for the festival move, and two versions of it grown by the latest
@@ -116,7 +117,7 @@ class Settings:
     # Share of zero months from which a series counts as intermittent.
     intermittent_share: float = 0.3
     # Intermittent series take the call's seasonal pattern (mean of the series scaled to their means) raised to
-    # this power (0 = flat Croston-type forecasts), when the call has at least `intermittent_season_min`
+    # this power (0 = flat forecasts), when the call has at least `intermittent_season_min`
     # non-negative series (blend.season_intermittent).
     intermittent_season: float = 0.5
     intermittent_season_min: int = 10
@@ -385,7 +386,7 @@ class LocalFit:
 def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit:
     """Candidate forecasts of a series with at least three months of history, and sigma per step.
 
-    On the seasonally adjusted series: statsforecast's optimised SES; Theta lines 2 and 3 (the SES plus a half
+    On the seasonally adjusted series: :func:`ses_fit`'s SES; Theta lines 2 and 3 (the SES plus a half
     or two thirds of the slope of the linear trend over the whole history, with the Hyndman-Billah drift term);
     the naive (last adjusted month); a local trend (the SES level plus the slope of the last two years, which
     follows a trend that bent long ago, as in employment- or retail-like series) and the same slope damped by
@@ -646,9 +647,10 @@ def _choose_intermittent(y: np.ndarray, h: int, settings: Settings) -> SeriesFor
 
     Why the SES by default: with its start fitted and a small alpha it is the long-run mean of the months, zeros
     included, tilted toward the recent ones as much as the history asks, which is what AutoETS's ETS(A,N,N)
-    does for such series; the Croston family forecasts a demand rate that gets by on a single occasional
-    sale. Default = the mean of the four (the former rule), units per state x sub-category, MASE 0.929 / 0.951
-    x AutoETS at 3 / 12 months; with the SES 0.907 / 0.917 (docs/forecasting-engine.md, round 7).
+    does for such series; the Croston family updates its rate only in months with a sale, so a few recent
+    sales sway it. With the mean of the four as the default (the former rule), units per state x sub-category
+    scored MASE 0.929 / 0.951 x AutoETS at 3 / 12 months; with the SES 0.907 / 0.917
+    (docs/forecasting-engine.md, round 7).
     Judged by squared error, because absolute error favours forecasting zero, which would starve small shops
     in the allocation.
     """
