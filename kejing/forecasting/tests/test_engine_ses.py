@@ -105,3 +105,18 @@ def test_sparse_series_take_the_ses_level_by_default():
     out = forecast(df, horizon=3, settings=models.Settings(spring_festival=False))
     assert set(out["model"]) == {"ses"}
     assert out["yhat"].to_numpy() == pytest.approx([2.0, 2.0, 2.0], abs=0.01)
+
+
+def test_short_histories_start_at_the_first_month():
+    # fit_start=False, alpha 0.5 on 10, 12, 11: the level starts at 10 (error 0), then 10 + 0.5 * (12 - 10) = 11,
+    # then 11 + 0.5 * (11 - 11) = 11; errors 0, 2, 0, sigma sqrt(4 / 2)
+    alpha, level, sigma = ses_fit(np.array([10.0, 12.0, 11.0]), alphas=np.array([0.5]), fit_start=False)
+    assert (alpha, level) == (0.5, pytest.approx(11.0))
+    assert sigma == pytest.approx(np.sqrt(2.0))
+    # local_fit uses it below two seasons only: 23 months follow the first month's start, 24 fit theirs
+    y = np.r_[40.0, np.full(22, 10.0), 10.0]
+    short = models.local_fit(y[:23], 0, 1, models.Settings(spring_festival=False))
+    full = models.local_fit(y, 0, 1, models.Settings(spring_festival=False))
+    assert short.cands[0, 0] == pytest.approx(ses_fit(y[:23], fit_start=False)[1])
+    assert full.cands[0, 0] == pytest.approx(ses_fit(y, fit_start=True)[1])
+    assert ses_fit(y[:23], fit_start=False)[1] != pytest.approx(ses_fit(y[:23], fit_start=True)[1])
