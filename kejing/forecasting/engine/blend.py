@@ -613,7 +613,7 @@ def learn_weights(
     them without error: weight 0.11 on it after one run, 0.99 after the restart). On the tuning sets the
     restart changes no figure in the fourth decimal.
     """
-    from scipy.optimize import minimize  # scipy comes with statsforecast
+    from scipy.optimize import minimize
 
     c = e.shape[1]
     e = np.where(avail[:, :, None], np.nan_to_num(e), 0.0)

@@ -12,9 +12,9 @@ there why). The Kejing method arranges them:
   applied only when the lag-``season`` autocorrelation is significant at 90 % (the test used by the Theta
   method and the M4 benchmarks) or year-on-year changes are clearly smaller than month-on-month ones (for
   short histories); its January/February indices follow the Spring Festival (see :func:`seasonal_index`);
-* on the seasonally adjusted series, that SES, two Theta forecasts (that SES plus a half or
-  two thirds of the slope of the linear trend; Hyndman & Billah 2003 showed that the Theta method is SES with
-  such a drift), the naive and a local trend (the slope of the last two years), plain and damped;
+* on the seasonally adjusted series, that SES, two Theta forecasts (that SES plus a half or two thirds of the
+  slope of the linear trend; Hyndman & Billah 2003 showed that the Theta method is SES with such a drift), the
+  naive and a local trend (the slope of the last two years), plain and damped;
 * a seasonal naive forecast corrected for the festival move, and two versions of it grown by the latest
   year's growth (last year's months, and the mean of the last two years');
 * the same at up to ``select_folds`` rolling origins, for the blend weights and the interval calibration.
@@ -309,7 +309,7 @@ LOCAL_CANDIDATES = (
 )
 
 
-# SES smoothing values tried by _ses_fit: from "the mean of the whole history" (0.0001, ETS's lower bound) to
+# SES smoothing values tried by ses_fit: from "the mean of the whole history" (0.0001, ETS's lower bound) to
 # "the last month" (0.99); spaced more finely where monthly sales usually land.
 SES_ALPHAS = np.array([0.0001, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 0.99])
 # Histories up to this many months use cached (alphas x n x n) smoothing matrices (at most 16 lengths, 2.2 MB
