@@ -455,22 +455,34 @@ def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit
     return LocalFit(cands, sig, adjusted, future, multiplicative)
 
 
-def _intermittent_candidates(y: np.ndarray, h: int) -> dict:
+_CROSTON_FAMILY = ("croston", "adida", "imapa", "tsb")
+
+
+def _intermittent_candidates(y: np.ndarray, h: int, only: str | None = None) -> dict:
+    """Forecasts of the intermittent candidates by name: the Croston family, their mean (``combo``) and the SES
+    level; ``only`` computes just that one (and what it needs) for the final fit of the chosen model."""
     from statsforecast.models import ADIDA, IMAPA, TSB, CrostonOptimized
 
+    makers = {
+        "croston": CrostonOptimized,
+        "adida": ADIDA,
+        "imapa": IMAPA,
+        "tsb": lambda: TSB(alpha_d=0.2, alpha_p=0.2),
+    }
+    if only is None or only == "combo":
+        family = _CROSTON_FAMILY
+    else:
+        family = (only,) if only in makers else ()
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, model in (
-            ("croston", CrostonOptimized()),
-            ("adida", ADIDA()),
-            ("imapa", IMAPA()),
-            ("tsb", TSB(alpha_d=0.2, alpha_p=0.2)),
-        ):
-            f = model.forecast(y=y, h=h)["mean"]
+        for name in family:
+            f = makers[name]().forecast(y=y, h=h)["mean"]
             out[name] = np.nan_to_num(np.asarray(f, dtype=float))
-    out["combo"] = (out["croston"] + out["adida"] + out["imapa"] + out["tsb"]) / 4
-    out["ses"] = np.full(h, max(ses_fit(y)[1], 0.0))
+    if only in (None, "combo"):
+        out["combo"] = sum(out[name] for name in _CROSTON_FAMILY) / len(_CROSTON_FAMILY)
+    if only in (None, "ses"):
+        out["ses"] = np.full(h, max(ses_fit(y)[1], 0.0))
     return out
 
 
@@ -673,13 +685,14 @@ def _choose_intermittent(y: np.ndarray, h: int, settings: Settings) -> SeriesFor
         for name, f in cands.items():
             e = np.maximum(f, 0) - actual
             errors[name] = errors.get(name, 0.0) + float(np.mean(e * e))
-    cands = _intermittent_candidates(y, h)
     sig = np.full(h, float(np.std(y)))
     chosen = "ses"
     if errors:
         best = min(errors, key=lambda k: (errors[k], k))
         if best != "ses" and errors[best] < settings.margin * errors["ses"]:
             chosen = best
+    # the final fit of the chosen model only (the SES for most series: no Croston-family fits on the full history)
+    cands = _intermittent_candidates(y, h, only=chosen)
     resid = None
     if folds:
         # the chosen model's own backtest errors, in units of the sigma it gave on that fold: the calibration

@@ -66,3 +66,16 @@ def test_too_few_series_or_other_methods_stay_flat():
     # intervals scale with the forecast, so the band keeps its shape
     band = out[out["unique_id"] == "s00"]
     assert (band["hi_80"] >= band["yhat"]).all() and (band["lo_80"] <= band["yhat"]).all()
+
+
+def test_the_final_fit_of_the_chosen_model_matches_the_full_set():
+    # the chosen model is refitted alone on the whole history: each name gives what the full set gives
+    from kejing.forecasting.engine.models import _intermittent_candidates
+
+    y = np.tile([0.0, 3.0, 0.0, 0.0, 5.0, 0.0], 6)
+    full = _intermittent_candidates(y, 4)
+    assert set(full) == {"croston", "adida", "imapa", "tsb", "combo", "ses"}
+    for name, values in full.items():
+        alone = _intermittent_candidates(y, 4, only=name)
+        assert np.array_equal(alone[name], values), name
+    assert set(_intermittent_candidates(y, 4, only="ses")) == {"ses"}  # no Croston-family fit for the SES
