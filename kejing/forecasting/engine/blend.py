@@ -651,6 +651,33 @@ class _Backtest:
     r: np.ndarray  # members x candidates: mean |err|, NaN where unavailable or unusable
 
 
+def _cap(cands: np.ndarray, histories: list[np.ndarray], settings: Settings) -> np.ndarray:
+    """The candidate forecasts (series x candidates x months) of the series whose histories are the rows of
+    ``histories`` (one matrix per history length, in order), none above ``blend_cap`` times the highest month of
+    that series' last season (NaN stays NaN).
+
+    Why: the grown seasonal naives multiply last year's months by last year's growth, and the log and
+    year-on-year pooled models and the evolving seasonal extrapolate ratios; after a level shift inside the last
+    year, or a seasonal trough near zero, they can forecast several times anything the series has done (drug
+    scripts cut to 48 months: 2,388 against a last year that peaked at 1,273; 855 against a peak of 69). A blend
+    is a weighted mean, so one such candidate moves it far whatever its weight, and in the backtests it teaches
+    the call's weights with errors no forecast should make. Capped at three times last season's peak, the
+    candidates still grow (a year's growth of 200 % passes) but no longer explode. Measured (MASE x AutoETS,
+    docs/forecasting-engine.md round 8): PBS cut to 48 months 1.067 -> 1.056, cut to 36 0.963 -> 0.956, 48
+    sets: 6 better by more than 0.001, none worse; noise, other horizons and intermittent groups unchanged.
+    ``blend_cap`` <= 0 leaves them as they are.
+    """
+    k = settings.blend_cap
+    if k <= 0 or not cands.size:
+        return cands
+    top = np.concatenate(
+        [mat[:, -settings.season :].max(axis=1) if mat.shape[1] else np.full(len(mat), np.nan) for mat in histories]
+    )
+    with np.errstate(invalid="ignore"):
+        limit = np.where(top > 0, top * k, np.inf)[:, None, None]
+    return np.where(np.isfinite(cands), np.minimum(cands, limit), cands)
+
+
 def _backtests(
     groups: list[Group], slots: list[np.ndarray], raw: list[np.ndarray], first: np.ndarray, settings: Settings
 ):
@@ -670,6 +697,7 @@ def _backtests(
         mult = np.concatenate([f.multiplicative for f in fits])
         pooled = _global_candidates(raw_blocks, adj_blocks, future, mult, first[members], hb, settings)
         cands = np.maximum(np.concatenate([np.concatenate([f.cands for f in fits]), pooled], axis=1), 0.0)
+        cands = _cap(cands, [m for _, m in raw_blocks], settings)
         actual = np.concatenate([groups[j].actual[k] for j in chosen])
         scale = np.concatenate([groups[j].scale[k] for j in chosen])
         avail = np.isfinite(cands).all(axis=2)
@@ -768,7 +796,7 @@ def blend_regular(
         h,
         settings,
     )
-    final = np.concatenate([final_local, pooled], axis=1)
+    final = _cap(np.concatenate([final_local, pooled], axis=1), raw, settings)
     backtests = _backtests(groups, slots, raw, slot_starts, settings)
     # whole-season backtests teach weights and tilt (see models.origins_of) when there are enough of them; the
     # others still give residuals for the interval calibration

@@ -101,6 +101,9 @@ class Settings:
     # A learning row whose typical error is above this many times the median row's counts as that much
     # (blend._cap_rows: one series that broke at an origin must not steer everyone's weights); 0 = off.
     blend_row_cap: float = 3.0
+    # No candidate forecast above this many times the highest month of the series' last season (blend._cap:
+    # grown seasonal naives and ratio models explode after a level shift); 0 = off.
+    blend_cap: float = 3.0
     # The pooled seasonal candidate's prior logit rises by this much times the call's seasonal agreement
     # (blend.call_prior; 0 = the fixed prior).
     season_agreement_weight: float = 1.0

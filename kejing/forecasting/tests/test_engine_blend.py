@@ -12,6 +12,7 @@ from kejing.forecasting.engine.blend import (
     PRIOR_LOGITS,
     _blocks,
     _calendar_index,
+    _cap,
     _cap_rows,
     _global_candidates,
     _learn,
@@ -295,6 +296,39 @@ def test_a_broken_series_counts_as_three_ordinary_rows_at_most():
     avail[3, 1] = False
     assert _cap_rows(err, avail, 3.0)[3, 0] == pytest.approx([6.0, -6.0])
     assert np.array_equal(_cap_rows(err, avail, 0.0), err)
+
+
+def test_no_candidate_forecast_above_three_times_last_seasons_peak():
+    # Two history lengths. Group 1 (24 months): series A peaks at 10 in its last 12 months -> limit 3 x 10 = 30;
+    # series B is 0 over its last 12 months (peak 0) -> no limit. Group 2 (30 months): series C had 100 in month
+    # 5, outside its last season (months 18-29), whose peak is 7 -> limit 21.
+    a = np.r_[np.full(12, 50.0), np.full(11, 4.0), 10.0]
+    b = np.r_[np.full(12, 8.0), np.zeros(12)]
+    c = np.full(30, 3.0)
+    c[5], c[20] = 100.0, 7.0
+    cands = np.array(
+        [
+            [[25.0, 50.0], [np.nan, np.nan]],  # A: 50 -> 30, 25 stays, the unavailable candidate stays NaN
+            [[90.0, 1.0], [3.0, 4.0]],  # B: untouched
+            [[40.0, 21.0], [5.0, 22.0]],  # C: 40 -> 21, 22 -> 21
+        ]
+    )
+    out = _cap(cands, [np.stack([a, b]), c[None, :]], Settings())
+    expected = np.array([[[25.0, 30.0], [np.nan, np.nan]], [[90.0, 1.0], [3.0, 4.0]], [[21.0, 21.0], [5.0, 21.0]]])
+    np.testing.assert_array_equal(out, expected)
+    assert np.array_equal(_cap(cands, [np.stack([a, b]), c[None, :]], Settings(blend_cap=0)), cands, equal_nan=True)
+
+
+def test_the_cap_holds_for_blended_forecasts():
+    # Trending series: without a cap their forecasts pass last season's peak; a cap of 1 x that peak must hold
+    # for every blended month (the final candidates are capped, so any weighted mean of them is too).
+    df = _trending(30, 60, seed=5)
+    peak = df.groupby("unique_id")["y"].apply(lambda y: y.iloc[-12:].max())
+    free = forecast(df, horizon=6)
+    assert (free["yhat"].to_numpy() > free["unique_id"].map(peak).to_numpy()).any()
+    capped = forecast(df, horizon=6, settings=Settings(blend_cap=1.0))
+    assert (capped["yhat"].to_numpy() <= capped["unique_id"].map(peak).to_numpy() + 1e-9).all()
+    assert set(capped["model"]) == {"blend"}
 
 
 def _wave(sign: float, level: float, months: int = 48) -> np.ndarray:
