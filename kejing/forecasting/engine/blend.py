@@ -670,11 +670,9 @@ def _cap(cands: np.ndarray, histories: list[np.ndarray], settings: Settings) -> 
     k = settings.blend_cap
     if k <= 0 or not cands.size:
         return cands
-    top = np.concatenate(
-        [mat[:, -settings.season :].max(axis=1) if mat.shape[1] else np.full(len(mat), np.nan) for mat in histories]
-    )
-    with np.errstate(invalid="ignore"):
-        limit = np.where(top > 0, top * k, np.inf)[:, None, None]
+    # every history here has at least 3 months (regular and short series, backtest cuts of 25 or more)
+    top = np.concatenate([mat[:, -settings.season :].max(axis=1) for mat in histories])
+    limit = np.where(top > 0, top * k, np.inf)[:, None, None]
     return np.where(np.isfinite(cands), np.minimum(cands, limit), cands)
 
 
