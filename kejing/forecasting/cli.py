@@ -1,7 +1,8 @@
 """Commands this app adds to ``kejing`` (see ``kejing/cli.py``); none of them needs the database.
 
-* ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--json]``
-* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv``
+* ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--spring-festival auto|on|off]
+  [--json]``
+* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--spring-festival auto|on|off]``
 * ``kejing allocate --input LINES.csv --supply SUPPLY.csv --output FILE.csv [--mode tier --tier-caps CAPS.csv]``
 * ``kejing bench forecast --series N [--json]`` and ``kejing bench allocate --lines N [--json]``
 * ``kejing cycle open-round [--month YYYY-MM]``, ``kejing cycle open-week [--date D]``,
@@ -62,6 +63,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             season=args.season,
             methods=methods,
             step=args.step,
+            spring_festival=args.spring_festival,
             progress=None if args.quiet else _progress,
         )
     except ValueError as exc:
@@ -85,7 +87,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     df = _read_csv(args.input)
     try:
-        out = forecast(df, args.horizon, season=args.season, method=args.method, n_jobs=args.n_jobs)
+        out = forecast(
+            df,
+            args.horizon,
+            season=args.season,
+            method=args.method,
+            n_jobs=args.n_jobs,
+            spring_festival=args.spring_festival,
+        )
     except ValueError as exc:
         return _fail(args, exc)
     out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
@@ -237,6 +246,18 @@ def cmd_import_ledger(args: argparse.Namespace) -> int:
     return 0 if not report.get("errors") else 1
 
 
+def _festival_argument(parser: argparse.ArgumentParser) -> None:
+    from .engine.models import FESTIVAL_MODES
+
+    parser.add_argument(
+        "--spring-festival",
+        default="auto",
+        choices=list(FESTIVAL_MODES),
+        help="move the January/February peak with the lunar festival: auto (where the history shows it, the "
+        "default), on (always, where it can be estimated), off (never)",
+    )
+
+
 def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:
     """Add this app's subcommands to the ``kejing`` parser; ``bench`` is the subparsers of ``kejing bench``."""
     s = sub.add_parser("forecast", help="statistical demand forecasts from a long-format CSV (unique_id, ds, y)")
@@ -251,6 +272,7 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--models", action="store_true", help="with --json: also count the model chosen per series")
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.add_argument("--json", action="store_true", help="print one JSON object")
+    _festival_argument(c)
     c.set_defaults(func=cmd_backtest)
     c = fsub.add_parser("run", help="write forecasts with 80/95 %% intervals and the chosen model per series")
     c.add_argument("--input", required=True, help="CSV with columns unique_id, ds, y")
@@ -259,6 +281,7 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--season", type=int, default=12)
     c.add_argument("--method", default="kejing", choices=["kejing", "seasonal_naive", "auto_ets"])
     c.add_argument("--n-jobs", type=int, default=1, help="local processes (-1: all cores)")
+    _festival_argument(c)
     c.set_defaults(func=cmd_run)
 
     s = sub.add_parser("cycle", help="the tobacco monthly cycle: open a round or a week, import the sales ledger")

@@ -66,6 +66,24 @@ def merge_order() -> list[str]:
     return list(policy()["merge"]["order"])
 
 
+def festival_setting() -> str | bool:
+    """The policy's Spring Festival move for the model forecast (``[model] spring_festival``: auto, on or off;
+    missing = auto), as the engine takes it. A company that knows its sales follow the lunar festival sets "on"
+    so that the move does not wait for the history to prove it (docs/forecasting.md)."""
+    from .engine.models import festival_mode
+
+    value = policy()["model"].get("spring_festival", "auto")
+    try:
+        return festival_mode(value)
+    except ValueError as exc:
+        raise ForecastError(f"预测政策 [model] spring_festival / forecasting policy: {exc}") from None
+
+
+def festival_word(value: str | bool) -> str:
+    """``auto``, ``on`` or ``off``: how a Spring Festival setting is shown and audited."""
+    return "auto" if value == "auto" else ("on" if value else "off")
+
+
 # -- specs ----------------------------------------------------------------------------------------------------
 def _date(value: Any) -> dt.date | None:
     if value in (None, ""):
@@ -460,7 +478,15 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
     if df.empty:
         raise ForecastError("没有可用的历史销量 / there is no sales history to learn from")
     horizon = 2  # the month in progress and the target month
-    fc = _engine().forecast(df, horizon, season=int(conf["season"]), level=(80,), method=method or conf["method"])
+    festival = festival_setting()
+    fc = _engine().forecast(
+        df,
+        horizon,
+        season=int(conf["season"]),
+        level=(80,),
+        method=method or conf["method"],
+        spring_festival=festival,
+    )
     fc = fc[pd.to_datetime(fc["ds"]) == pd.Timestamp(rnd.target)]
     unit_fc = {
         tuple(int(x) for x in uid.split(":")): (max(0.0, yhat), max(0.0, lo), max(0.0, hi))
@@ -514,11 +540,17 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
             action="forecast_model",
             obj=rnd,
             changes={"lines": [None, len(updates) + len(model_only)]},
-            note=f"series {len(unit_fc)}, method {name}",
+            note=f"series {len(unit_fc)}, method {name}, spring festival {festival_word(festival)}",
         )
     if job:
         job.progress(3, 3, "完成 / done")
-    return {"series": len(unit_fc), "lines": len(updates), "locked_lines": len(model_only), "model": name}
+    return {
+        "series": len(unit_fc),
+        "lines": len(updates),
+        "locked_lines": len(model_only),
+        "model": name,
+        "spring_festival": festival_word(festival),
+    }
 
 
 # -- supply and balancing -------------------------------------------------------------------------------------

@@ -127,6 +127,10 @@ def home(request):
         else:
             ctx["submissions"] = selectors.submissions(request.user, rnd)
         ctx["job"] = rnd.model_job
+        try:
+            ctx["festival"] = services.festival_word(services.festival_setting())
+        except services.ForecastError as exc:
+            ctx["festival_error"] = str(exc)
     return render(request, "forecasting/home.html", ctx)
 
 

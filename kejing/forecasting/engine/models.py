@@ -134,6 +134,29 @@ class Settings:
     calibrate_shrink: float = 12.0
     calibrate_min: int = 30
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spring_festival", festival_mode(self.spring_festival))
+
+
+# The words a policy file or the command line uses for the Spring Festival move, and what Settings holds for them.
+FESTIVAL_MODES: dict[str, str | bool] = {"auto": "auto", "on": True, "off": False}
+
+
+def festival_mode(value: str | bool) -> str | bool:
+    """``"auto"``, ``True`` or ``False`` for a Spring Festival setting given as one of :data:`FESTIVAL_MODES` (or
+    already as ``"auto"`` / a bool); anything else is a ``ValueError`` that names the accepted values.
+
+    Why: the engine tests the setting for truth ("move the festival at all?"), so a policy's ``"off"`` passed on
+    as it is would have switched the move *on*; every way in (``Settings``, ``forecast``, ``backtest``, the
+    command line, the tobacco policy) goes through here.
+    """
+    if isinstance(value, bool):
+        return value
+    key = str(value).strip().lower()
+    if key in FESTIVAL_MODES:
+        return FESTIVAL_MODES[key]
+    raise ValueError(f"春节调整只能是 auto / on / off / spring_festival must be one of auto, on, off (got {value!r})")
+
 
 @dataclass
 class SeriesForecast:

@@ -1,0 +1,132 @@
+"""The Spring Festival switch: auto / on / off from the engine's settings, the command line and the tobacco policy
+(``[model] spring_festival``) through to the model forecast of a round, its audit and the round's page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kejing.cli import main
+from kejing.core.models import AuditLog
+from kejing.forecasting import services
+from kejing.forecasting.engine import Settings, festival_month, forecast
+from kejing.forecasting.engine.models import festival_mode
+from kejing.forecasting.models import ForecastLine, Round
+
+from . import cycle_fixtures
+
+cycle_data, on = cycle_fixtures.cycle_data, cycle_fixtures.on
+
+JAN, FEB = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")
+
+
+def _festival_series() -> pd.DataFrame:
+    # 7 years of 100 a month, 200 in the month that holds the festival (it fell in January in 2020, 2023 and
+    # 2025, in February in the other four) and 120 in July and August, so that the series is seasonal
+    ds = pd.date_range("2019-01-01", "2025-12-01", freq="MS")
+    y = [200.0 if d.month == festival_month(d.year) else (120.0 if d.month in (7, 8) else 100.0) for d in ds]
+    return pd.DataFrame({"unique_id": "s", "ds": ds, "y": y})
+
+
+def test_the_words_of_the_switch():
+    assert [festival_mode(v) for v in ("auto", "on", "off", " ON ", True, False)] == [
+        "auto",
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert Settings(spring_festival="off").spring_festival is False  # a truthy word that means "never"
+    with pytest.raises(ValueError, match="auto, on, off"):
+        festival_mode("sometimes")
+    with pytest.raises(ValueError, match="auto, on, off"):
+        forecast(_festival_series(), horizon=2, spring_festival="yes")
+
+
+def test_off_means_never_and_on_means_always():
+    df = _festival_series()
+    yhat = {m: forecast(df, horizon=2, spring_festival=m).set_index("ds")["yhat"] for m in ("on", "off")}
+    # festival on 17 Feb 2026: moved, February carries the peak; not moved, it does not
+    assert yhat["on"][FEB] > 1.5 * yhat["on"][JAN]
+    assert not yhat["off"][FEB] > 1.5 * yhat["off"][JAN]
+    pd.testing.assert_series_equal(yhat["off"], forecast(df, horizon=2, spring_festival=False).set_index("ds")["yhat"])
+
+
+def test_command_line_switch(tmp_path, capsys):
+    src = tmp_path / "sales.csv"
+    _festival_series().to_csv(src, index=False)
+    out = {}
+    for mode in ("on", "off"):
+        dst = tmp_path / f"{mode}.csv"
+        args = ["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]
+        assert main([*args, "--spring-festival", mode]) == 0
+        out[mode] = pd.read_csv(dst).set_index("ds")["yhat"]
+    assert out["on"]["2026-02-01"] > 1.5 * out["on"]["2026-01-01"]
+    assert not out["off"]["2026-02-01"] > 1.5 * out["off"]["2026-01-01"]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:  # argparse refuses a word it does not know
+        main(["forecast", "backtest", "--input", str(src), "--horizon", "2", "--folds", "1", "--spring-festival", "x"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def _with_festival(monkeypatch, value):
+    real = services.policy
+
+    def patched():
+        data = dict(real())
+        data["model"] = {**data["model"], "spring_festival": value}
+        return data
+
+    monkeypatch.setattr(services, "policy", patched)
+
+
+def _spy(monkeypatch) -> list:
+    """Record the ``spring_festival`` the model run hands to the engine (the engine still runs)."""
+    from kejing.forecasting import engine
+
+    seen: list = []
+
+    class Spy:
+        @staticmethod
+        def forecast(*args, **kwargs):
+            seen.append(kwargs.get("spring_festival"))
+            return engine.forecast(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_engine", lambda: Spy)
+    return seen
+
+
+def test_policy_switch_reaches_the_model_run_and_its_audit(cycle_data, monkeypatch):
+    seen = _spy(monkeypatch)
+    assert services.run_model(cycle_data.round)["spring_festival"] == "auto"  # the shipped policy
+    _with_festival(monkeypatch, "on")
+    assert services.run_model(cycle_data.round)["spring_festival"] == "on"
+    _with_festival(monkeypatch, "off")
+    assert services.run_model(cycle_data.round)["spring_festival"] == "off"
+    assert seen == ["auto", True, False]
+    notes = list(AuditLog.objects.filter(action="forecast_model").order_by("pk").values_list("note", flat=True))
+    assert [n.rsplit(", ", 1)[1] for n in notes] == [f"spring festival {w}" for w in ("auto", "on", "off")]
+
+
+def test_a_bad_policy_word_stops_the_model_run_before_anything_is_written(cycle_data, monkeypatch):
+    _with_festival(monkeypatch, "sometimes")
+    with pytest.raises(services.ForecastError, match=r"\[model\] spring_festival"):
+        services.run_model(cycle_data.round)
+    assert Round.objects.get(pk=cycle_data.round.pk).model_ran_at is None
+    assert not ForecastLine.objects.filter(round=cycle_data.round, model_qty__isnull=False).exists()
+    assert not AuditLog.objects.filter(action="forecast_model").exists()
+
+
+def test_the_round_page_says_what_the_policy_does(cycle_data, login, monkeypatch):
+    org = cycle_data.org
+    page = login(org.mm1).get("/forecasting/").content.decode()
+    assert 'id="festival-setting"' in page and "历史数据显示春节效应时才调整" in page
+    _with_festival(monkeypatch, "on")
+    assert "始终按春节日期调整" in login(org.mm1).get("/forecasting/").content.decode()
+    _with_festival(monkeypatch, "sometimes")
+    page = login(org.mm1).get("/forecasting/").content.decode()
+    assert "[model] spring_festival" in page and "auto, on, off" in page
+    # a CM's page has no model button and no festival line
+    assert 'id="festival-setting"' not in login(org.cm1).get("/forecasting/").content.decode()
