@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from kejing.cli import main
 
@@ -116,3 +117,23 @@ def test_backtest_reads_tab_and_semicolon_files_and_names_bad_cells(tmp_path, ca
     assert main([*args, str(tmp_path / "cols.csv")]) == 2
     error = json.loads(capsys.readouterr().out)["error"]
     assert "missing column(s): y" in error and "found: unique_id, ds, sales" in error
+
+
+def test_allocation_output_is_the_same_csv_by_either_writer(tmp_path, monkeypatch):
+    from kejing.forecasting.cli import _write_csv
+    from kejing.forecasting.engine.synth import allocation_lines
+
+    pytest.importorskip("pyarrow")
+    lines, _ = allocation_lines(3000)  # text, integer and float columns, missing caps
+    lines["allocated"] = np.arange(len(lines))
+    fast, plain = tmp_path / "fast.csv", tmp_path / "plain.csv"
+    lines.to_csv(plain, index=False)
+    with monkeypatch.context() as m:  # prove the fast path wrote it: pandas may not
+        m.setattr(pd.DataFrame, "to_csv", lambda *a, **k: pytest.fail("pandas wrote the lines"))
+        _write_csv(lines, str(fast))
+    assert lines["cap"].isna().any() and fast.read_bytes() == plain.read_bytes()
+    # a column of numbers and text mixed, and a column of booleans: pandas writes them, as before
+    odd = pd.DataFrame({"customer_id": [1, "C2", 3.5], "ok": [True, False, True]})
+    _write_csv(odd, str(fast))
+    odd.to_csv(plain, index=False)
+    assert fast.read_text() == plain.read_text() == "customer_id,ok\n1,True\nC2,False\n3.5,True\n"
