@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
@@ -32,4 +34,12 @@ def job_detail(request, pk: int):
     job = get_object_or_404(Job, pk=pk)
     if job.created_by_id != request.user.pk and not request.user.is_superuser:
         raise Http404
-    return render(request, "core/job.html", {"job": job})
+    # an app may describe what a finished job of its kind did in ``jobs/<kind>.html`` (the page otherwise shows
+    # only the status and the last message)
+    summary = None
+    if job.status in (Job.Status.DONE, Job.Status.FAILED):
+        try:
+            summary = select_template([f"jobs/{job.kind}.html"])
+        except TemplateDoesNotExist:
+            summary = None
+    return render(request, "core/job.html", {"job": job, "summary": summary})

@@ -545,6 +545,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
     if job:
         job.progress(3, 3, "完成 / done")
     return {
+        "month": f"{rnd.target:%Y-%m}",
         "series": len(unit_fc),
         "lines": len(updates),
         "locked_lines": len(model_only),

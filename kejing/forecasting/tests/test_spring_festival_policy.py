@@ -130,3 +130,19 @@ def test_the_round_page_says_what_the_policy_does(cycle_data, login, monkeypatch
     assert "[model] spring_festival" in page and "auto, on, off" in page
     # a CM's page has no model button and no festival line
     assert 'id="festival-setting"' not in login(org.cm1).get("/forecasting/").content.decode()
+
+
+def test_the_model_job_page_says_what_the_run_did(cycle_data, login, monkeypatch):
+    org = cycle_data.org
+    client = login(org.mm1)
+    resp = client.post("/forecasting/model/", {"month": "2026-12"})
+    page = client.get(resp["Location"]).content.decode()
+    # the fixture's shops C1, C2, C3 sit in three units: C1 JF01, TH04 + C2 JF01, YL01 + C3 JF01 = 5 unit x spec
+    # series; 5 shop lines, none with a CM or shop figure, none locked on 2026-11-02
+    assert 'id="job-summary"' in page
+    assert "2026-12 的模型预测:共预测 5 个区域单元×规格序列;5 条客户行" in page and ";0 条已提交" in page
+    assert "历史数据显示春节效应时才调整" in page and 'href="/forecasting/?month=2026-12"' in page
+    _with_festival(monkeypatch, "sometimes")
+    resp = client.post("/forecasting/model/", {"month": "2026-12"})
+    page = client.get(resp["Location"]).content.decode()
+    assert "未写入任何数据" in page and "[model] spring_festival" in page
