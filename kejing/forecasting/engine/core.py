@@ -134,6 +134,11 @@ def forecast_panel(
         vals = panel.values[i : i + chunk]
         lengths = np.array([len(v) for v in vals], dtype=np.int64)
         parts.append((np.concatenate(vals).astype(float), lengths, panel.starts[i : i + chunk].tolist()))
+    # threads for the pooled part after the chunks (blend.blend_regular): the cores the run was given, which sit
+    # idle by then; on Dask, the client's own
+    threads = 1 if n_jobs == 1 and dask_client is None else (os.cpu_count() or 1)
+    if n_jobs > 1:
+        threads = min(threads, n_jobs)
     if dask_client is not None:
         futures = [dask_client.submit(_run_chunk, f, ln, s, h, method, settings, pure=False) for f, ln, s in parts]
         results = dask_client.gather(futures)
@@ -154,7 +159,9 @@ def forecast_panel(
     regular = [i for i, x in enumerate(items) if isinstance(x, np.ndarray)]  # packed RegularParts
     if regular:
         groups = unpack_groups([items[i] for i in regular])
-        blended = blend_regular([panel.values[i] for i in regular], panel.starts[regular], groups, h, settings)
+        blended = blend_regular(
+            [panel.values[i] for i in regular], panel.starts[regular], groups, h, settings, threads=threads
+        )
         for i, res in zip(regular, blended, strict=True):
             items[i] = res
     if method == "kejing":

@@ -99,6 +99,27 @@ def test_spring_festival_peak_moves_to_february_2026():
     assert not plain[pd.Timestamp("2026-02-01")] > 1.5 * plain[pd.Timestamp("2026-01-01")]
 
 
+def test_the_pooled_part_in_threads_gives_the_same_bits(monkeypatch):
+    from kejing.forecasting.engine import blend
+
+    used = []
+
+    class Counting(blend.ThreadPoolExecutor):
+        def __init__(self, max_workers=None, **kwargs):
+            used.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(blend, "ThreadPoolExecutor", Counting)
+    # (whether the BLAS would split these products is the machine's business; at 20,000 shops it does, and the
+    # benchmark's identical_to_local checks that case against Dask's one-thread workers)
+    df = retail_panel(3000, seed=5)
+    serial = forecast(df, horizon=3)
+    assert used == []  # one process: one thread
+    forked = forecast(df, horizon=3, n_jobs=2)
+    assert used == [2]  # the forecast's global candidates and the origins', two at a time
+    pd.testing.assert_frame_equal(serial, forked, check_exact=True)
+
+
 def test_processes_and_dask_match_local():
     df = retail_panel(24, months=30, seed=3)
     local = forecast(df, horizon=2, chunk=5)
