@@ -41,5 +41,5 @@ def job_detail(request, pk: int):
         try:
             summary = select_template([f"jobs/{job.kind}.html"])
         except TemplateDoesNotExist:
-            summary = None
+            pass
     return render(request, "core/job.html", {"job": job, "summary": summary})

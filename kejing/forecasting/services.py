@@ -66,22 +66,17 @@ def merge_order() -> list[str]:
     return list(policy()["merge"]["order"])
 
 
-def festival_setting() -> str | bool:
+def festival_setting() -> str:
     """The policy's Spring Festival move for the model forecast (``[model] spring_festival``: auto, on or off;
-    missing = auto), as the engine takes it. A company that knows its sales follow the lunar festival sets "on"
-    so that the move does not wait for the history to prove it (docs/forecasting.md)."""
-    from .engine.models import festival_mode
+    missing = auto), checked; the engine takes the word as it is. A company that knows its sales follow the lunar
+    festival sets "on" so that the move does not wait for the history to prove it (docs/forecasting.md)."""
+    from .engine.models import festival_word
 
     value = policy()["model"].get("spring_festival", "auto")
     try:
-        return festival_mode(value)
+        return festival_word(value)
     except ValueError as exc:
         raise ForecastError(f"预测政策 [model] spring_festival / forecasting policy: {exc}") from None
-
-
-def festival_word(value: str | bool) -> str:
-    """``auto``, ``on`` or ``off``: how a Spring Festival setting is shown and audited."""
-    return "auto" if value == "auto" else ("on" if value else "off")
 
 
 # -- specs ----------------------------------------------------------------------------------------------------
@@ -540,7 +535,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
             action="forecast_model",
             obj=rnd,
             changes={"lines": [None, len(updates) + len(model_only)]},
-            note=f"series {len(unit_fc)}, method {name}, spring festival {festival_word(festival)}",
+            note=f"series {len(unit_fc)}, method {name}, spring festival {festival}",
         )
     if job:
         job.progress(3, 3, "完成 / done")
@@ -550,7 +545,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         "lines": len(updates),
         "locked_lines": len(model_only),
         "model": name,
-        "spring_festival": festival_word(festival),
+        "spring_festival": festival,
     }
 
 

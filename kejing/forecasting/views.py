@@ -128,7 +128,7 @@ def home(request):
             ctx["submissions"] = selectors.submissions(request.user, rnd)
         ctx["job"] = rnd.model_job
         try:
-            ctx["festival"] = services.festival_word(services.festival_setting())
+            ctx["festival"] = services.festival_setting()
         except services.ForecastError as exc:
             ctx["festival_error"] = str(exc)
     return render(request, "forecasting/home.html", ctx)

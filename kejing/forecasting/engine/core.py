@@ -134,16 +134,14 @@ def forecast_panel(
         vals = panel.values[i : i + chunk]
         lengths = np.array([len(v) for v in vals], dtype=np.int64)
         parts.append((np.concatenate(vals).astype(float), lengths, panel.starts[i : i + chunk].tolist()))
-    # threads for the pooled part after the chunks (blend.blend_regular): the cores the run was given, which sit
-    # idle by then; on Dask, the client's own
-    threads = 1 if n_jobs == 1 and dask_client is None else (os.cpu_count() or 1)
-    if n_jobs > 1:
-        threads = min(threads, n_jobs)
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    # threads for the pooled part after the chunks (blend.blend_regular): the processes the run was given, whose
+    # cores sit idle by then; on Dask, the client's own cores
+    threads = (os.cpu_count() or 1) if dask_client is not None else max(1, workers)
     if dask_client is not None:
         futures = [dask_client.submit(_run_chunk, f, ln, s, h, method, settings, pure=False) for f, ln, s in parts]
         results = dask_client.gather(futures)
     elif n_jobs != 1 and len(parts) > 1:
-        workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
         k = len(parts)
         with ProcessPoolExecutor(max_workers=min(workers, k), mp_context=get_context("fork")) as pool:
             cols = list(zip(*parts, strict=True))

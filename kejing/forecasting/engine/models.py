@@ -158,6 +158,13 @@ def festival_mode(value: str | bool) -> str | bool:
     raise ValueError(f"春节调整只能是 auto / on / off / spring_festival must be one of auto, on, off (got {value!r})")
 
 
+def festival_word(value: str | bool) -> str:
+    """The word of :data:`FESTIVAL_MODES` for a Spring Festival setting (``"auto"``, ``True`` -> ``"on"``, ...):
+    how pages, job results and the audit show it."""
+    mode = festival_mode(value)
+    return next(word for word, m in FESTIVAL_MODES.items() if m == mode)
+
+
 @dataclass
 class SeriesForecast:
     mean: np.ndarray

@@ -10,7 +10,7 @@ from kejing.cli import main
 from kejing.core.models import AuditLog
 from kejing.forecasting import services
 from kejing.forecasting.engine import Settings, festival_month, forecast
-from kejing.forecasting.engine.models import festival_mode
+from kejing.forecasting.engine.models import festival_mode, festival_word
 from kejing.forecasting.models import ForecastLine, Round
 
 from . import cycle_fixtures
@@ -37,6 +37,7 @@ def test_the_words_of_the_switch():
         True,
         False,
     ]
+    assert [festival_word(v) for v in ("auto", True, False, " ON ")] == ["auto", "on", "off", "on"]
     assert Settings(spring_festival="off").spring_festival is False  # a truthy word that means "never"
     with pytest.raises(ValueError, match="auto, on, off"):
         festival_mode("sometimes")
@@ -105,7 +106,7 @@ def test_policy_switch_reaches_the_model_run_and_its_audit(cycle_data, monkeypat
     assert services.run_model(cycle_data.round)["spring_festival"] == "on"
     _with_festival(monkeypatch, "off")
     assert services.run_model(cycle_data.round)["spring_festival"] == "off"
-    assert seen == ["auto", True, False]
+    assert seen == ["auto", "on", "off"]  # the words, which the engine reads with festival_mode
     notes = list(AuditLog.objects.filter(action="forecast_model").order_by("pk").values_list("note", flat=True))
     assert [n.rsplit(", ", 1)[1] for n in notes] == [f"spring festival {w}" for w in ("auto", "on", "off")]
 
