@@ -26,13 +26,21 @@ def month_end(month: dt.date) -> dt.date:
     return month.replace(day=_cal.monthrange(month.year, month.month)[1])
 
 
-def parse_month(text: str | None) -> dt.date | None:
-    """``2026-03`` or ``2026-03-01`` to the first of that month; ``None`` when it is not a month."""
-    try:
-        parts = (text or "").strip().split("-")
-        return dt.date(int(parts[0]), int(parts[1]), 1)
-    except (ValueError, IndexError):
+def parse_month(text: object) -> dt.date | None:
+    """``2026-03``, ``2026-03-01``, ``202603``, ``2026年3月``, a date … to the first of that month; ``None`` when
+    it is not a month. The same reading as the forecast commands' ``ds`` column (``engine.months``), so a ledger
+    file is read the way ``kejing forecast`` reads it."""
+    if text is None or (isinstance(text, str) and not text.strip()):
         return None
+    import pandas as pd
+
+    from .engine.months import MonthError, month_numbers
+
+    try:
+        n = int(month_numbers(pd.Series([text], dtype=object))[0])
+    except MonthError:
+        return None
+    return dt.date(n // 12, n % 12 + 1, 1)
 
 
 def target_of(day: dt.date) -> dt.date:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .blend import blend_regular, season_intermittent
 from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
+from .months import MonthError, month_numbers
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
 
@@ -45,19 +46,23 @@ def to_panel(df: Any) -> Panel:
         df = df.to_pandas()
     if not isinstance(df, pd.DataFrame):
         raise ForecastInputError("需要 DataFrame / expected a pandas or polars DataFrame")
-    missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
+    # " DS" or "Y" from a spreadsheet's header are the columns meant
+    named = {str(c).strip().lower(): c for c in df.columns}
+    missing = [c for c in ("unique_id", "ds", "y") if c not in named]
     if missing:
         found = ", ".join(str(c) for c in df.columns)
         raise ForecastInputError(f"缺少列 / missing column(s): {', '.join(missing)}(现有列 / found: {found})")
+    df = pd.DataFrame({c: df[named[c]].reset_index(drop=True) for c in ("unique_id", "ds", "y")})
     if len(df) == 0:
         return Panel([], np.zeros(0, dtype=np.int64), [])
-    ds = pd.to_datetime(df["ds"], errors="coerce")
-    bad = ds.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raw = df["ds"].iloc[row]
-        shown = "空 / empty" if pd.isna(raw) else repr(str(raw))
-        raise ForecastInputError(f"第 {row + 2} 行 ds 不是日期 / row {row + 2}: ds {shown} is not a date")
+    codes, ids = pd.factorize(df["unique_id"], sort=True)
+    if (codes < 0).any():
+        row = int(np.flatnonzero(codes < 0)[0])
+        raise ForecastInputError(f"第 {row + 2} 行 unique_id 为空 / row {row + 2}: unique_id is empty")
+    try:
+        month = month_numbers(df["ds"], codes)
+    except MonthError as exc:
+        raise ForecastInputError(str(exc)) from exc
     y = pd.to_numeric(df["y"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(y)
     if bad.any():
@@ -65,8 +70,6 @@ def to_panel(df: Any) -> Panel:
         raw = df["y"].iloc[row]
         shown = "空 / empty" if pd.isna(raw) else repr(str(raw))
         raise ForecastInputError(f"第 {row + 2} 行 y 不是数字 / row {row + 2}: y {shown} is not a number")
-    month = (ds.dt.year * 12 + ds.dt.month - 1).to_numpy(dtype=np.int64)
-    codes, ids = pd.factorize(df["unique_id"], sort=True)
     order = np.lexsort((month, codes))
     codes, month, y = codes[order], month[order], y[order]
     bounds = np.flatnonzero(np.diff(codes)) + 1
