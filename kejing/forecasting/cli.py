@@ -99,6 +99,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         if "kejing_vs_auto_ets" in out:
             r = out["kejing_vs_auto_ets"]
             print(f"kejing / auto_ets: MASE x{r['mase_ratio']}, WAPE x{r['wape_ratio']}")
+        if "note" in out:
+            print(out["note"])
         return 0
     if not args.models:
         for d in out["methods"].values():

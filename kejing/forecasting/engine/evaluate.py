@@ -125,6 +125,18 @@ def backtest(
             "seconds": round(seconds, 3),
             "models": dict(sorted(models.items())),
         }
+    if result["windows"] == 0:
+        need = horizon + result["step"] * (folds - 1)
+        result["note"] = (
+            f"没有可评估的窗口:序列须长于 {horizon} 个月(全部 {folds} 折须长于 {need} 个月)/ no window to "
+            f"score: a series needs more than {horizon} months for the newest fold and more than {need} for all "
+            f"{folds} (horizon {horizon} + (folds {folds} - 1) x step {result['step']})"
+        )
+    elif result["mase_windows"] == 0:
+        result["note"] = (
+            "MASE 无定义:每个窗口的季节性尺度都是 0(历史不变或全为 0)/ MASE undefined: every window's seasonal "
+            "scale is 0 (a flat or all-zero history)"
+        )
     ms = result["methods"]
     if "kejing" in ms and "auto_ets" in ms and ms["auto_ets"]["mase"] and ms["auto_ets"]["wape"]:
         result["kejing_vs_auto_ets"] = {

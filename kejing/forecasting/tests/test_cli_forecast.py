@@ -137,3 +137,22 @@ def test_allocation_output_is_the_same_csv_by_either_writer(tmp_path, monkeypatc
     _write_csv(odd, str(fast))
     odd.to_csv(plain, index=False)
     assert fast.read_text() == plain.read_text() == "customer_id,ok\n1,True\nC2,False\n3.5,True\n"
+
+
+def test_backtest_says_why_there_is_nothing_to_score(tmp_path, capsys):
+    # the longest series has 36 months; horizon 30 and 2 folds of step 6 cut 30 and 30 + 6 = 36 months back,
+    # which leaves 6 and 0 months to train on: one window. Horizon 36 cuts 36 and 42: none; a series would need
+    # more than 36 months for the newer fold and more than 36 + 6 = 42 for both
+    src = tmp_path / "sales.csv"
+    _write_series(src)
+    args = ["forecast", "backtest", "--input", str(src), "--folds", "2", "--step", "6", "--methods", "kejing"]
+    assert main([*args, "--horizon", "30", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["windows"] == 2 and "note" not in out  # a and b in the newer fold
+    assert main([*args, "--horizon", "36", "--quiet"]) == 0
+    assert "needs more than 36 months for the newest fold and more than 42 for all 2" in capsys.readouterr().out
+    flat = tmp_path / "flat.csv"
+    pd.DataFrame({"unique_id": "f", "ds": pd.date_range("2023-01-01", periods=30, freq="MS"), "y": 0}).to_csv(flat)
+    assert main(["forecast", "backtest", "--input", str(flat), "--horizon", "3", "--folds", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["methods"]["kejing"]["mase"] is None and "MASE undefined" in out["note"]
