@@ -1,8 +1,8 @@
 """Commands this app adds to ``kejing`` (see ``kejing/cli.py``); none of them needs the database.
 
-* ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--spring-festival auto|on|off]
-  [--json]``
-* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--spring-festival auto|on|off]``
+* ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--n-jobs N]
+  [--spring-festival auto|on|off] [--json]``
+* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--n-jobs N] [--spring-festival auto|on|off]``
 * ``kejing allocate --input LINES.csv --supply SUPPLY.csv --output FILE.csv [--mode tier --tier-caps CAPS.csv]``
 * ``kejing bench forecast --series N [--json]`` and ``kejing bench allocate --lines N [--json]``
 * ``kejing cycle open-round [--month YYYY-MM]``, ``kejing cycle open-week [--date D]``,
@@ -88,6 +88,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             season=args.season,
             methods=methods,
             step=args.step,
+            n_jobs=args.n_jobs,
             spring_festival=args.spring_festival,
             progress=None if args.quiet else _progress,
         )
@@ -299,6 +300,9 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--models", action="store_true", help="with --json: also count the model chosen per series")
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument(
+        "--n-jobs", type=int, default=-1, help="local processes for every method (default -1: all cores; 1: none)"
+    )
     _festival_argument(c)
     c.set_defaults(func=cmd_backtest)
     c = fsub.add_parser("run", help="write forecasts with 80/95 %% intervals and the chosen model per series")
@@ -307,7 +311,7 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--output", required=True, help="output CSV: unique_id, ds, yhat, lo_80, hi_80, lo_95, hi_95, model")
     c.add_argument("--season", type=int, default=12)
     c.add_argument("--method", default="kejing", choices=["kejing", "seasonal_naive", "auto_ets"])
-    c.add_argument("--n-jobs", type=int, default=1, help="local processes (-1: all cores)")
+    c.add_argument("--n-jobs", type=int, default=-1, help="local processes (default -1: all cores; 1: none)")
     _festival_argument(c)
     c.set_defaults(func=cmd_run)
 

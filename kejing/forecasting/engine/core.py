@@ -25,6 +25,7 @@ from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_on
 from .months import MonthError, month_numbers
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
+MIN_CHUNK = 64  # the smallest share a local process is given when a call has fewer than CHUNK x processes series
 
 
 class ForecastInputError(ValueError):
@@ -132,12 +133,16 @@ def forecast_panel(
     n = len(panel.values)
     if n == 0:
         return (np.zeros((0, h)), np.zeros((0, h)), [], [], []) if details else (np.zeros((0, h)), np.zeros((0, h)), [])
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    if n_jobs != 1 and dask_client is None and workers > 1:
+        # a few hundred series would be one chunk, one process: split them so that every process gets a share
+        # (AutoETS costs ~30 ms a series), down to MIN_CHUNK series so a small file stays in this process
+        chunk = min(chunk, max(MIN_CHUNK, -(-n // workers)))
     parts = []
     for i in range(0, n, chunk):
         vals = panel.values[i : i + chunk]
         lengths = np.array([len(v) for v in vals], dtype=np.int64)
         parts.append((np.concatenate(vals).astype(float), lengths, panel.starts[i : i + chunk].tolist()))
-    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
     # threads for the pooled part after the chunks (blend.blend_regular): the processes the run was given, whose
     # cores sit idle by then; on Dask, the client's own cores
     threads = (os.cpu_count() or 1) if dask_client is not None else max(1, workers)

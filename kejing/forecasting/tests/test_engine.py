@@ -134,6 +134,33 @@ def test_processes_and_dask_match_local():
     pd.testing.assert_frame_equal(local, on_dask)
 
 
+def test_a_few_hundred_series_are_shared_between_the_processes(monkeypatch):
+    # 150 series are fewer than one chunk of 512: before, n_jobs=2 ran them all in one process. Now each of the
+    # 2 processes gets ceil(150 / 2) = 75 series (above the floor of 64): 2 parts, same numbers as one process.
+    import kejing.forecasting.engine.core as core
+
+    seen = []
+    real = core.ProcessPoolExecutor
+
+    class Spy(real):
+        def map(self, fn, *cols, **kw):
+            seen.append(len(cols[0]))
+            return super().map(fn, *cols, **kw)
+
+    monkeypatch.setattr(core, "ProcessPoolExecutor", Spy)
+    df = retail_panel(150, months=30, seed=5)
+    panel = to_panel(df)
+    for method in ("kejing", "auto_ets"):
+        one = core.forecast_panel(panel, 2, method, n_jobs=1)
+        two = core.forecast_panel(panel, 2, method, n_jobs=2)
+        np.testing.assert_array_equal(one[0], two[0])
+        assert one[2] == two[2]
+    assert seen == [2, 2]
+    # 100 series: ceil(100 / 2) = 50 is under the floor, so one part of 64 and one of 36
+    core.forecast_panel(to_panel(retail_panel(100, months=30, seed=5)), 2, "seasonal_naive", n_jobs=2)
+    assert seen[-1] == 2
+
+
 def test_backtest_hand_worked():
     # y_t = 10 + t + season_t over 36 months, season = (0, 5, 0, 5, ...). Horizon 12, one fold: train on 24.
     # Seasonal naive repeats last year's months, so every error is the 12-month trend rise: 12.
