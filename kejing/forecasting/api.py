@@ -470,7 +470,10 @@ class JobOut(Schema):
 @router.get("/jobs/{job_id}", response=JobOut, summary="Progress and result of a job I started")
 def job_status(request, job_id: int):
     return get_object_or_404(
-        Job, pk=job_id, created_by=request.user, kind__in=["forecast_model", "forecast_balance", "import_ledger"]
+        Job,
+        pk=job_id,
+        created_by=request.user,
+        kind__in=["forecast_model", "forecast_balance", "import_ledger", "forecast_check"],
     )
 
 
@@ -483,6 +486,35 @@ def model_run(request, body: MonthIn):
     rnd = _round(body.month)
     job = Job.objects.create(kind="forecast_model", created_by=request.user, params={"round": rnd.pk})
     run_model_forecast.enqueue(job.pk)
+    job.refresh_from_db()
+    return Status(202, {"job": job.pk, "status": job.status})
+
+
+class CheckIn(Schema):
+    horizon: int = 2
+    folds: int = 3
+    auto_ets: bool = True
+
+
+@router.post(
+    "/model-check",
+    response={202: dict, 400: Message, 403: Message},
+    summary="Backtest the model on my own history (background job)",
+)
+def model_check(request, body: CheckIn):
+    """Kejing's method against the seasonal naive and AutoETS on the unit x spec history of the caller's units
+    (the whole company for the marketing center); the job's result has the figures of ``kejing forecast
+    backtest``. Managers only; reads only."""
+    if not services.is_manager(request.user):
+        raise HttpError(403, "只有管理人员可以检验模型 / only managers check the model")
+    from .tasks import run_model_check
+
+    try:
+        params = services.check_params(body.horizon, body.folds, body.auto_ets)
+    except services.ForecastError as exc:
+        return Status(400, {"detail": "; ".join(exc.errors.values())})
+    job = Job.objects.create(kind="forecast_check", created_by=request.user, params=params)
+    run_model_check.enqueue(job.pk)
     job.refresh_from_db()
     return Status(202, {"job": job.pk, "status": job.status})
 

@@ -440,16 +440,16 @@ def _engine():
     return engine
 
 
-def history_frame(last_month: dt.date, months: int):
-    """Long-format unit x spec history (``unique_id, ds, y``) for the model, ``months`` back from ``last_month``."""
+def history_frame(last_month: dt.date, months: int, units=None):
+    """Long-format unit x spec history (``unique_id, ds, y``) for the model, ``months`` back from ``last_month``;
+    ``units`` (a queryset of org units) narrows it to those units' series."""
     import pandas as pd
 
     first = cycle.add_months(last_month, -(months - 1))
-    rows = list(
-        UnitHistory.objects.filter(month__gte=first, month__lte=last_month).values_list(
-            "unit_id", "spec_id", "month", "demand"
-        )
-    )
+    qs = UnitHistory.objects.filter(month__gte=first, month__lte=last_month)
+    if units is not None:
+        qs = qs.filter(unit__in=units)
+    rows = list(qs.values_list("unit_id", "spec_id", "month", "demand"))
     df = pd.DataFrame(rows, columns=["unit_id", "spec_id", "ds", "y"])
     df["unique_id"] = df["unit_id"].astype(str) + ":" + df["spec_id"].astype(str)
     df["ds"] = pd.to_datetime(df["ds"])
@@ -545,6 +545,81 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         "lines": len(updates),
         "locked_lines": len(model_only),
         "model": name,
+        "spring_festival": festival,
+    }
+
+
+# -- model check -----------------------------------------------------------------------------------------------
+CHECK_LIMITS = {"horizon": (1, 12), "folds": (1, 6)}
+
+
+def check_params(horizon: Any, folds: Any, auto_ets: Any = True) -> dict[str, Any]:
+    """The check's settings from a form or a JSON body, checked: whole numbers within ``CHECK_LIMITS``."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {"auto_ets": auto_ets not in (False, "", "0", "false", "off", None)}
+    for name, value in (("horizon", horizon), ("folds", folds)):
+        lo, hi = CHECK_LIMITS[name]
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None
+        if number is None or not lo <= number <= hi:
+            errors[name] = f"{name} 须为 {lo}–{hi} 的整数 / {name} must be a whole number from {lo} to {hi}"
+        out[name] = number
+    if errors:
+        raise ForecastError(errors)
+    return out
+
+
+def check_model(
+    user, horizon: int, folds: int, auto_ets: bool = True, job: Job | None = None, last: dt.date | None = None
+) -> dict[str, Any]:
+    """Backtest the model on the user's own history: the same unit x spec series and months the model job learns
+    from (``[model].history_months`` up to the latest month in the ledger totals), rolling origins ``horizon``
+    months apart, Kejing's method against the seasonal naive and (``auto_ets``) AutoETS — the same measure as
+    ``kejing forecast backtest``.
+
+    Why: a marketing center that is asked to trust the model figure should see how it did on its own sales,
+    not on someone else's benchmark. A manager checks the series of his units only (a call of fewer series than
+    the company's, which is what the pooled parts of the method then learn from); the center, all of them.
+    Reads only, writes nothing (the job keeps the result).
+    """
+    if not is_manager(user):
+        raise NotAllowed("只有管理人员可以检验模型 / only managers check the model")
+    from .engine import backtest
+
+    conf = policy()["model"]
+    units = None if is_center(user) else unit_scope(user)
+    latest = UnitHistory.objects.filter(**({"unit__in": units} if units is not None else {}))
+    if last is not None:
+        latest = latest.filter(month__lte=last)
+    last_month = latest.order_by("-month").values_list("month", flat=True).first()
+    if last_month is None:
+        raise ForecastError("没有可用的历史销量 / there is no sales history to check on")
+    months = int(conf["history_months"])
+    df = history_frame(last_month, months, units)
+    festival = festival_setting()
+    methods = ("kejing", "seasonal_naive", "auto_ets") if auto_ets else ("kejing", "seasonal_naive")
+    out = backtest(
+        df,
+        horizon,
+        folds,
+        season=int(conf["season"]),
+        methods=methods,
+        spring_festival=festival,
+        progress=(lambda done, total, message: job.progress(done, total, message)) if job else None,
+    )
+    kejing_models = out["methods"]["kejing"].pop("models", {})
+    for m in out["methods"].values():
+        m.pop("models", None)
+    staff = get_staff(user)
+    return {
+        "ok": True,
+        **out,
+        "models": dict(sorted(kejing_models.items(), key=lambda kv: -kv[1])),
+        "first_month": f"{df['ds'].min():%Y-%m}",
+        "last_month": f"{last_month:%Y-%m}",
+        "scope": "" if units is None or staff is None else staff.unit.name,
         "spring_festival": festival,
     }
 

@@ -42,6 +42,21 @@ def run_model_forecast(job_id: int) -> None:
 
 
 @task()
+def run_model_check(job_id: int) -> None:
+    """Backtest the model on the starter's own history (``services.check_model``); reads only."""
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    p = job.params
+    try:
+        result = services.check_model(job.created_by, p["horizon"], p["folds"], p.get("auto_ets", True), job=job)
+        status = Job.Status.DONE
+    except Exception as exc:  # the job page must say what went wrong, whatever it was
+        result = {"ok": False, "error": str(exc)[:300]}
+        status = Job.Status.FAILED
+    _finish(job, status, result)
+
+
+@task()
 def run_ledger_import(job_id: int) -> None:
     """Check (dry run) or import a stored ledger file; the same stored file serves both steps."""
     job = Job.objects.select_related("created_by").get(pk=job_id)

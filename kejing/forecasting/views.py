@@ -380,6 +380,91 @@ def model_run(request):
     return redirect("job_detail", pk=job.pk)
 
 
+# -- model check -----------------------------------------------------------------------------------------------
+CHECK_METHOD_LABELS = {
+    "kejing": gettext_lazy("Kejing method"),
+    "seasonal_naive": gettext_lazy("Seasonal naive"),
+    "auto_ets": gettext_lazy("AutoETS"),
+}
+
+
+@login_required
+def model_check(request):
+    """Backtest the model on the manager's own history (a job), and his last checks."""
+    _manager_required(request.user)
+    from .tasks import run_model_check
+
+    if request.method == "POST":
+        try:
+            params = services.check_params(
+                request.POST.get("horizon", ""), request.POST.get("folds", ""), request.POST.get("auto_ets", "")
+            )
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+            return redirect("forecasting:model_check")
+        job = Job.objects.create(kind="forecast_check", created_by=request.user, params=params)
+        run_model_check.enqueue(job.pk)
+        return redirect("job_detail", pk=job.pk)
+    checks = Job.objects.filter(kind="forecast_check", created_by=request.user).order_by("-pk")[:10]
+    return render(
+        request,
+        "forecasting/model_check.html",
+        {
+            "checks": checks,
+            "limits": services.CHECK_LIMITS,
+            "history_months": services.policy()["model"]["history_months"],
+        },
+    )
+
+
+@login_required
+def model_check_export(request, job_id: int):
+    """One finished check as a table (Excel or CSV): a row per method."""
+    job = get_object_or_404(Job, pk=job_id, kind="forecast_check", created_by=request.user, status=Job.Status.DONE)
+    r = job.result
+    ratio = r.get("kejing_vs_auto_ets") or {}
+    rows = [
+        (
+            str(CHECK_METHOD_LABELS.get(name, name)),
+            m["mase"],
+            m["wape"],
+            m["seconds"],
+            r["horizon"],
+            r["folds"],
+            r["series"],
+            r["windows"],
+            f"{r['first_month']} – {r['last_month']}",
+        )
+        for name, m in r["methods"].items()
+    ]
+    if ratio:
+        rows.append(
+            (
+                _("Kejing ÷ AutoETS"),
+                ratio["mase_ratio"],
+                ratio["wape_ratio"],
+                None,
+                r["horizon"],
+                r["folds"],
+                r["series"],
+                r["windows"],
+                "",
+            )
+        )
+    headers = [
+        _("Method"),
+        "MASE",
+        "WAPE",
+        _("Seconds"),
+        _("Horizon (months)"),
+        _("Folds"),
+        _("Series"),
+        _("Windows"),
+        _("History"),
+    ]
+    return table_response("model-check", headers, rows, fmt=request.GET.get("format", "xlsx"))
+
+
 # -- supply and balancing -------------------------------------------------------------------------------------
 @login_required
 def supply(request):
