@@ -177,3 +177,11 @@ def test_series_formula_is_what_the_docstring_says():
     y = np.array(_series(1))
     # May 2024 is t = 0; January 2025 is t = 8 and carries the +10; January 2026 is t = 20
     assert y[0] == 100 and y[8] == 118 and y[20] == 130 and y[21] == 121
+
+
+def test_a_series_that_ended_earlier_is_left_out(history, login):
+    # series 1 (unit 1, first spec) stops in August 2026: the model job no longer forecasts it, nor does the check
+    spec = Spec.objects.order_by("code").first()
+    UnitHistory.objects.filter(unit=history.u1, spec=spec, month__gt=dt.date(2026, 8, 1)).delete()
+    _run(login(history.center), auto_ets="")
+    assert Job.objects.get(kind="forecast_check").result["series"] == 5
