@@ -37,7 +37,7 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
         links.append(first.get_attribute("href"))
     if username in ("cm001", "mm01"):
         # pages of the monthly cycle's own menu: special orders, the month-end survey and one shop's survey form
-        links += ["/forecasting/special/", "/forecasting/survey/"]
+        links += ["/forecasting/special/", "/forecasting/survey/", "/forecasting/model/check/"]
         page.goto(f"{base}/forecasting/survey/")
         shop = page.locator("#survey-shops a").first
         if shop.count():
@@ -47,6 +47,15 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
         page.goto(f"{base}/forecasting/key/")
         box = page.locator("#key-table input[type=checkbox]").first.bounding_box()
         assert box and box["width"] >= 20 and box["height"] >= 20, box
+    if username == "mm01":
+        # the model check on the phone: without AutoETS it ends at once, and its table fits the screen
+        page.goto(f"{base}/forecasting/model/check/")
+        page.uncheck("#check-form input[name=auto_ets]")
+        page.click("#check-form button[type=submit]")
+        page.wait_for_selector("#check-table", timeout=60_000)
+        assert page.locator("#check-table tbody tr").count() == 2  # Kejing and the seasonal naive
+        _assert_no_horizontal_scroll(page, "mm01 model check result")
+        shot(page, "mm01-model-check")
     for href in links:
         resp = page.goto(base + href)
         assert resp is not None and resp.status == 200, f"{username}: {href} answered {resp and resp.status}"
