@@ -1138,7 +1138,13 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
             errors.append({"row": number, "field": "spec", "message": "未知的卷烟规格 / unknown spec"})
         if month is None:
             errors.append(
-                {"row": number, "field": "month", "message": "月份格式应为 2026-03 / month must look like 2026-03"}
+                {
+                    "row": number,
+                    "field": "month",
+                    "message": (
+                        "月份应写成 2026-03、202603 或 2026年3月 / month must look like 2026-03, 202603 or 2026年3月"
+                    ),
+                }
             )
         values: dict[str, Any] = {}
         field_errors: dict[str, str] = {}

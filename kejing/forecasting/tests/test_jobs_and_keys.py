@@ -244,3 +244,19 @@ def test_entry_page_links_to_the_keys(cycle_data, login):
     org = cycle_data.org
     page = login(org.cm1).get(f"/forecasting/entry/?month={TARGET:%Y-%m}&show=all").content.decode()
     assert f"/forecasting/shops/{org.c1.pk}/keys/" in page
+
+
+def test_ledger_import_reads_the_months_an_erp_writes(cycle_data):
+    # the same month three ways (202611, 2026年11月, 2026/11/15) for three lines; a 13th month is named
+    org = cycle_data.org
+    text = "客户编码,规格编码,月份,需求量\nC1,JF01,202611,9\nC1,TH04,2026年11月,4\nC2,YL01,2026/11/15,3\n"
+    report = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text), dry_run=False)
+    assert report["ok"] and report["created"] == 3, report
+    assert set(LedgerEntry.objects.filter(month=NOV).values_list("spec__code", "demand")) == {
+        ("JF01", 9),
+        ("TH04", 4),
+        ("YL01", 3),
+    }
+    bad = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text.replace("202611", "202613")))
+    assert not bad["ok"] and [(e["row"], e["field"]) for e in bad["errors"]] == [(2, "month")]
+    assert "202603" in bad["errors"][0]["message"]
