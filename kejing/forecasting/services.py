@@ -571,9 +571,7 @@ def check_params(horizon: Any, folds: Any, auto_ets: Any = True) -> dict[str, An
     return out
 
 
-def check_model(
-    user, horizon: int, folds: int, auto_ets: bool = True, job: Job | None = None, last: dt.date | None = None
-) -> dict[str, Any]:
+def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job | None = None) -> dict[str, Any]:
     """Backtest the model on the user's own history: the same unit x spec series and months the model job learns
     from (``[model].history_months`` up to the latest month in the ledger totals), rolling origins ``horizon``
     months apart, Kejing's method against the seasonal naive and (``auto_ets``) AutoETS — the same measure as
@@ -591,8 +589,6 @@ def check_model(
     conf = policy()["model"]
     units = None if is_center(user) else unit_scope(user)
     latest = UnitHistory.objects.filter(**({"unit__in": units} if units is not None else {}))
-    if last is not None:
-        latest = latest.filter(month__lte=last)
     last_month = latest.order_by("-month").values_list("month", flat=True).first()
     if last_month is None:
         raise ForecastError("没有可用的历史销量 / there is no sales history to check on")
