@@ -588,7 +588,10 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
 
     conf = policy()["model"]
     units = None if is_center(user) else unit_scope(user)
-    latest = UnitHistory.objects.filter(**({"unit__in": units} if units is not None else {}))
+    # whole months only: the month in progress, where the ledger already has it, is not over
+    latest = UnitHistory.objects.filter(month__lt=cycle.month_start(timezone.localdate()))
+    if units is not None:
+        latest = latest.filter(unit__in=units)
     last_month = latest.order_by("-month").values_list("month", flat=True).first()
     if last_month is None:
         raise ForecastError("没有可用的历史销量 / there is no sales history to check on")

@@ -179,6 +179,14 @@ def test_series_formula_is_what_the_docstring_says():
     assert y[0] == 100 and y[8] == 118 and y[20] == 130 and y[21] == 121
 
 
+def test_the_month_in_progress_is_left_out(history, login, on):
+    # on 2 October 2026 October has begun: the check ends with September (29 months, 2024-05 .. 2026-09)
+    on(dt.date(2026, 10, 2))
+    _run(login(history.center), auto_ets="")
+    r = Job.objects.get(kind="forecast_check").result
+    assert (r["first_month"], r["last_month"], r["series"]) == ("2024-05", "2026-09", 6)
+
+
 def test_a_series_that_ended_earlier_is_left_out(history, login):
     # series 1 (unit 1, first spec) stops in August 2026: the model job no longer forecasts it, nor does the check
     spec = Spec.objects.order_by("code").first()
