@@ -619,7 +619,9 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
     return {
         "ok": True,
         **out,
-        "models": dict(sorted(kejing_models.items(), key=lambda kv: -kv[1])),
+        # the methods in a fixed order for the page and the export: PostgreSQL's jsonb does not keep a dict's order
+        "rows": [{"method": name, **out["methods"][name]} for name in methods],
+        "models": sorted(([name, n] for name, n in kejing_models.items()), key=lambda kv: (-kv[1], kv[0])),
         "first_month": f"{df['ds'].min():%Y-%m}",
         "last_month": f"{last_month:%Y-%m}",
         "scope": "" if units is None or staff is None else staff.unit.name,

@@ -425,7 +425,7 @@ def model_check_export(request, job_id: int):
     ratio = r.get("kejing_vs_auto_ets") or {}
     rows = [
         (
-            str(CHECK_METHOD_LABELS.get(name, name)),
+            str(CHECK_METHOD_LABELS.get(m["method"], m["method"])),
             m["mase"],
             m["wape"],
             m["seconds"],
@@ -435,7 +435,7 @@ def model_check_export(request, job_id: int):
             r["windows"],
             f"{r['first_month']} – {r['last_month']}",
         )
-        for name, m in r["methods"].items()
+        for m in r["rows"]
     ]
     if ratio:
         rows.append(
