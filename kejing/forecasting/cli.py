@@ -15,15 +15,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 
 def _read_csv(path: str):
+    """A CSV (UTF-8 or GBK; comma, tab or semicolon) or the first sheet of an ``.xlsx`` workbook as a frame.
+
+    Why the workbook: a sales manager's history lives in Excel, and saving it as CSV first loses nothing but
+    time (date cells come through as dates, which the engine reads as their month)."""
     import pandas as pd
 
     p = Path(path)
     if not p.exists():
         raise SystemExit(f"找不到文件 / file not found: {path}")
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            return pd.read_excel(p, engine="openpyxl")
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise SystemExit(f"无法读取工作簿 / cannot read the workbook {path}: {exc}") from None
     for enc in ("utf-8-sig", "gbk"):
         try:
             with p.open(encoding=enc) as f:

@@ -156,3 +156,24 @@ def test_backtest_says_why_there_is_nothing_to_score(tmp_path, capsys):
     assert main(["forecast", "backtest", "--input", str(flat), "--horizon", "3", "--folds", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["methods"]["kejing"]["mase"] is None and "MASE undefined" in out["note"]
+
+
+def test_backtest_reads_an_excel_workbook_as_its_csv(tmp_path, capsys):
+    # the same three series as a CSV and as the first sheet of a workbook (ds as date cells): the same figures
+    src = tmp_path / "sales.csv"
+    _write_series(src)
+    book = tmp_path / "sales.xlsx"
+    frame = pd.read_csv(src)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame.to_excel(book, index=False)
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "2", "--json", "--quiet", "--methods", "kejing"]
+    assert main([*args, "--input", str(src)]) == 0
+    from_csv = json.loads(capsys.readouterr().out)
+    assert main([*args, "--input", str(book)]) == 0
+    from_book = json.loads(capsys.readouterr().out)
+    assert from_book["windows"] == from_csv["windows"] == 4
+    assert from_book["methods"]["kejing"]["mase"] == from_csv["methods"]["kejing"]["mase"]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    with pytest.raises(SystemExit, match="cannot read the workbook"):
+        main([*args, "--input", str(broken)])
