@@ -36,6 +36,7 @@ from .models import (
     KeyCustomer,
     LedgerEntry,
     PhaseTask,
+    PriceClass,
     Round,
     ShopKey,
     ShopLimit,
@@ -603,6 +604,12 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
     df = df[df["unique_id"].isin(alive)]
     festival = festival_setting()
     methods = ("kejing", "seasonal_naive", "auto_ets") if auto_ets else ("kejing", "seasonal_naive")
+    # each series in two groupings, its spec's price class and its region unit: where does the model do badly?
+    price_of = dict(Spec.objects.values_list("pk", "price_class"))
+    groups = {}
+    for uid in df["unique_id"].unique():
+        unit_id, spec_id = uid.split(":")
+        groups[uid] = (f"price:{price_of.get(int(spec_id), '')}", f"unit:{unit_id}")
     out = backtest(
         df,
         horizon,
@@ -611,7 +618,30 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
         methods=methods,
         spring_festival=festival,
         progress=(lambda done, total, message: job.progress(done, total, message)) if job else None,
+        groups=groups,
     )
+    grouped = out.pop("groups")
+
+    def breakdown(prefix: str, keys: list[Any], labels: dict[Any, str]) -> list[dict[str, Any]]:
+        rows = []
+        for key in keys:
+            g = grouped.get(f"{prefix}:{key}")
+            if g is not None:
+                figures = [{"method": name, **g[name]} for name in methods]
+                k, a = g["kejing"]["mase"], g.get("auto_ets", {}).get("mase")
+                rows.append(
+                    {
+                        "key": key,
+                        "label": labels.get(key, str(key)),
+                        "series": g["series"],
+                        "windows": g["windows"],
+                        "rows": figures,
+                        "mase_ratio": round(k / a, 4) if k is not None and a else None,
+                    }
+                )
+        return rows
+
+    unit_names = dict(OrgUnit.objects.filter(pk__in={int(u.split(":")[0]) for u in groups}).values_list("pk", "name"))
     kejing_models = out["methods"]["kejing"].pop("models", {})
     for m in out["methods"].values():
         m.pop("models", None)
@@ -621,6 +651,10 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
         **out,
         # the methods in a fixed order for the page and the export: PostgreSQL's jsonb does not keep a dict's order
         "rows": [{"method": name, **out["methods"][name]} for name in methods],
+        "by_price_class": breakdown(
+            "price", [c.value for c in PriceClass], {c.value: str(c.label) for c in PriceClass}
+        ),
+        "by_unit": breakdown("unit", sorted(unit_names, key=lambda pk: unit_names[pk]), unit_names),
         "models": sorted(([name, n] for name, n in kejing_models.items()), key=lambda kv: (-kv[1], kv[0])),
         "first_month": f"{df['ds'].min():%Y-%m}",
         "last_month": f"{last_month:%Y-%m}",

@@ -419,47 +419,46 @@ def model_check(request):
 
 @login_required
 def model_check_export(request, job_id: int):
-    """One finished check as a table (Excel or CSV): a row per method."""
+    """One finished check as a table (Excel or CSV): a row per method for the whole check, then per price class
+    and per region unit."""
     job = get_object_or_404(Job, pk=job_id, kind="forecast_check", created_by=request.user, status=Job.Status.DONE)
     r = job.result
-    ratio = r.get("kejing_vs_auto_ets") or {}
-    rows = [
-        (
-            str(CHECK_METHOD_LABELS.get(m["method"], m["method"])),
-            m["mase"],
-            m["wape"],
-            m["seconds"],
-            r["horizon"],
-            r["folds"],
-            r["series"],
-            r["windows"],
-            f"{r['first_month']} – {r['last_month']}",
-        )
-        for m in r["rows"]
-    ]
+    history = f"{r['first_month']} – {r['last_month']}"
+    groups = [(_("All series"), r["series"], r["windows"], r["rows"])]
+    groups += [(g["label"], g["series"], g["windows"], g["rows"]) for g in r["by_price_class"] + r["by_unit"]]
+    rows = []
+    for label, series, windows, figures in groups:
+        for m in figures:
+            method = str(CHECK_METHOD_LABELS.get(m["method"], m["method"]))
+            rows.append(
+                (
+                    label,
+                    method,
+                    m["mase"],
+                    m["wape"],
+                    m.get("seconds"),
+                    series,
+                    windows,
+                    r["horizon"],
+                    r["folds"],
+                    history,
+                )
+            )
+    ratio = r.get("kejing_vs_auto_ets")
     if ratio:
         rows.append(
-            (
-                _("Kejing ÷ AutoETS"),
-                ratio["mase_ratio"],
-                ratio["wape_ratio"],
-                None,
-                r["horizon"],
-                r["folds"],
-                r["series"],
-                r["windows"],
-                "",
-            )
+            (_("All series"), _("Kejing ÷ AutoETS"), ratio["mase_ratio"], ratio["wape_ratio"], None, None, None, "")
         )
     headers = [
+        _("Group"),
         _("Method"),
         "MASE",
         "WAPE",
         _("Seconds"),
-        _("Horizon (months)"),
-        _("Folds"),
         _("Series"),
         _("Windows"),
+        _("Horizon (months)"),
+        _("Folds"),
         _("History"),
     ]
     return table_response("model-check", headers, rows, fmt=request.GET.get("format", "xlsx"))

@@ -134,6 +134,24 @@ def test_processes_and_dask_match_local():
     pd.testing.assert_frame_equal(local, on_dask)
 
 
+def test_backtest_by_group_hand_worked():
+    # a: y_t = 10 + t + (5 on odd months), 36 months; b = 3 x a. Horizon 12, one fold: the seasonal naive misses
+    # by the year's trend, 12 for a and 36 for b, and its in-sample scale is the same 12 / 36: MASE 1.0 each.
+    # WAPE of group "x" (a alone) = 12 x 12 / sum(a[24:]); b is in no group; "all" holds both.
+    t = np.arange(36)
+    a = 10 + t + np.where(t % 2 == 1, 5, 0)
+    df = pd.concat([_monthly("a", "2023-01-01", a), _monthly("b", "2023-01-01", 3 * a)])
+    out = backtest(df, horizon=12, folds=1, methods=("seasonal_naive", "kejing"), groups={"a": "x"})
+    x = out["groups"]["x"]
+    assert (x["series"], x["windows"]) == (1, 1) and set(out["groups"]) == {"x"}
+    assert x["seasonal_naive"]["mase"] == pytest.approx(1.0)
+    assert x["seasonal_naive"]["wape"] == pytest.approx(144 / a[24:].sum(), abs=1e-4)
+    both = backtest(df, horizon=12, folds=1, methods=("seasonal_naive", "kejing"), groups={"a": "all", "b": "all"})
+    for m in ("seasonal_naive", "kejing"):
+        assert both["groups"]["all"][m] == {k: both["methods"][m][k] for k in ("mase", "wape")}
+    assert "groups" not in backtest(df, horizon=12, folds=1, methods=("seasonal_naive",))
+
+
 def test_a_few_hundred_series_are_shared_between_the_processes(monkeypatch):
     # 150 series are fewer than one chunk of 512: before, n_jobs=2 ran them all in one process. Now each of the
     # 2 processes gets ceil(150 / 2) = 75 series (above the floor of 64): 2 parts, same numbers as one process.

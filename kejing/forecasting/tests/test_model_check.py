@@ -88,9 +88,21 @@ def test_the_center_checks_every_series_with_hand_worked_seasonal_naive(history,
     page = client.get(resp["Location"]).content.decode()
     assert 'id="check-table"' in page and 'id="check-ratio"' not in page
     assert 'id="check-list"' in client.get("/forecasting/model/check/").content.decode()
-    # Excel: one row per method
+    # by region unit: 2 series each, and the seasonal naive is exactly 1.0 in every group too
+    assert [(g["label"], g["series"], g["windows"]) for g in r["by_unit"]] == [
+        (u.name, 2, 6) for u in sorted((history.u1, history.u2, history.u3), key=lambda u: u.name)
+    ]
+    by_price = {g["key"]: g["series"] for g in r["by_price_class"]}
+    assert sum(by_price.values()) == 6 and set(by_price) <= {"high", "mid", "low"}
+    for g in r["by_unit"] + r["by_price_class"]:
+        assert [m["method"] for m in g["rows"]] == ["kejing", "seasonal_naive", "auto_ets"]
+        assert g["rows"][1]["mase"] == pytest.approx(1.0)
+    assert 'id="check-units"' in page and 'id="check-price"' in page
+    # Excel: a row per method for all series, then for each price class and each unit
     rows = _xlsx(client, job)
-    assert len(rows) == 1 + 3 and rows[0][1] == "MASE" and rows[2][1] == pytest.approx(1.0)  # seasonal naive
+    groups = 1 + len(r["by_price_class"]) + 3
+    assert len(rows) == 1 + 3 * groups and rows[0][2] == "MASE"
+    assert rows[2][1] in ("季节朴素法", "Seasonal naive") and rows[2][2] == pytest.approx(1.0)
     # it read and wrote nothing
     assert (UnitHistory.objects.count(), LedgerEntry.objects.count(), AuditLog.objects.count()) == before
 
@@ -114,10 +126,19 @@ def test_on_noisy_sales_the_figures_are_the_engines_and_the_ratio_is_shown(org, 
         assert r["methods"][name]["mase"] == direct["methods"][name]["mase"]
         assert r["methods"][name]["wape"] == direct["methods"][name]["wape"]
     assert r["kejing_vs_auto_ets"] == direct["kejing_vs_auto_ets"]
+    # each unit's figures are those of the engine's backtest scored on that unit's series alone
+    by_unit = backtest(
+        frame, 2, 3, methods=("kejing", "auto_ets"), groups={u: u.split(":")[0] for u in frame["unique_id"].unique()}
+    )["groups"]
+    for g in r["by_unit"]:
+        mine = by_unit[str(g["key"])]
+        assert g["series"] == mine["series"] == 2
+        assert g["rows"][0]["mase"] == mine["kejing"]["mase"] and g["rows"][2]["mase"] == mine["auto_ets"]["mase"]
+        assert g["mase_ratio"] == round(mine["kejing"]["mase"] / mine["auto_ets"]["mase"], 4)
     page = client.get(resp["Location"]).content.decode()
     assert 'id="check-ratio"' in page and str(r["kejing_vs_auto_ets"]["mase_ratio"]) in page
     rows = _xlsx(client, job)
-    assert len(rows) == 1 + 4 and rows[4][1] == r["kejing_vs_auto_ets"]["mase_ratio"]
+    assert rows[-1][2] == r["kejing_vs_auto_ets"]["mase_ratio"]
 
 
 def test_a_market_manager_checks_only_his_units(history, login, token_for):
