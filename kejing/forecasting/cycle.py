@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar as _cal  # the standard library module
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +30,20 @@ def month_end(month: dt.date) -> dt.date:
 def parse_month(text: object) -> dt.date | None:
     """``2026-03``, ``2026-03-01``, ``202603``, ``2026年3月``, a date … to the first of that month; ``None`` when
     it is not a month. The same reading as the forecast commands' ``ds`` column (``engine.months``), so a ledger
-    file is read the way ``kejing forecast`` reads it."""
+    file is read the way ``kejing forecast`` reads it.
+
+    Each distinct value is read once (``_parse_month``, cached): a reading costs about 0.65 ms, and the ledger
+    import calls this for every row of a file that repeats a few months over hundreds of thousands of rows."""
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
+    try:
+        return _parse_month(text)
+    except TypeError:  # not hashable (a list, a dict): no month
+        return None
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _parse_month(text: object) -> dt.date | None:
     import pandas as pd
 
     from .engine.months import MonthError, month_numbers

@@ -148,3 +148,15 @@ def test_the_ledger_reads_months_the_same_way():
     assert parse_month("202603") == parse_month("2026年3月") == parse_month(dt.date(2026, 3, 9)) == dt.date(2026, 3, 1)
     assert parse_month("x") is None and parse_month("") is None and parse_month(None) is None
     assert parse_month("2026-13") is None
+
+
+def test_the_ledger_reads_each_distinct_month_once():
+    # an import calls parse_month for every row; each distinct text is read by the engine once, then cached
+    from kejing.forecasting import cycle
+
+    cycle._parse_month.cache_clear()
+    for _ in range(1000):
+        assert parse_month("2026-04") == dt.date(2026, 4, 1)
+    info = cycle._parse_month.cache_info()
+    assert (info.misses, info.hits) == (1, 999)
+    assert parse_month(["2026-05"]) is None  # not a month, and no cache key either
