@@ -628,7 +628,6 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
             g = grouped.get(f"{prefix}:{key}")
             if g is not None:
                 figures = [{"method": name, **g[name]} for name in methods]
-                k, a = g["kejing"]["mase"], g.get("auto_ets", {}).get("mase")
                 rows.append(
                     {
                         "key": key,
@@ -636,7 +635,7 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
                         "series": g["series"],
                         "windows": g["windows"],
                         "rows": figures,
-                        "mase_ratio": round(k / a, 4) if k is not None and a else None,
+                        "mase_ratio": g.get("kejing_vs_auto_ets", {}).get("mase_ratio"),
                     }
                 )
         return rows

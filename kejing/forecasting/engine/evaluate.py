@@ -84,9 +84,10 @@ def backtest(
     so a file of a few thousand series runs for minutes, and the command line says where it is.
 
     ``groups`` (series id -> a group name, or a tuple of them for a series in several groupings) adds
-    ``"groups": {name: {"series", "windows", method: {"mase", "wape"}}}``: the same measures over each group's
-    series only (a series not in the mapping is in none), so that a planner sees where a method does badly — a
-    price class, a region — and not only the total. The series are still forecast together, as one call.
+    ``"groups": {name: {"series", "windows", method: {"mase", "wape"}, "kejing_vs_auto_ets"}}``: the same
+    measures over each group's series only (a series not in the mapping is in none), so that a planner sees where
+    a method does badly — a price class, a region — and not only the total. The series are still forecast
+    together, as one call.
     """
     if horizon < 1 or folds < 1:
         raise ValueError("horizon 和 folds 必须 ≥ 1 / horizon and folds must be at least 1")
@@ -177,10 +178,18 @@ def backtest(
         result["groups"] = {
             name: {**g, "series": len(g["series"])} for name, g in sorted(by_group.items(), key=lambda kv: str(kv[0]))
         }
-    ms = result["methods"]
-    if "kejing" in ms and "auto_ets" in ms and ms["auto_ets"]["mase"] and ms["auto_ets"]["wape"]:
-        result["kejing_vs_auto_ets"] = {
-            "mase_ratio": round(ms["kejing"]["mase"] / ms["auto_ets"]["mase"], 4),
-            "wape_ratio": round(ms["kejing"]["wape"] / ms["auto_ets"]["wape"], 4),
-        }
+    # the ratio of the whole backtest sits beside "methods"; a group's, in the group
+    for scored, into in ((result["methods"], result), *((g, g) for g in result.get("groups", {}).values())):
+        ratio = _vs_auto_ets(scored)
+        if ratio is not None:
+            into["kejing_vs_auto_ets"] = ratio
     return result
+
+
+def _vs_auto_ets(figures: Mapping[str, Any]) -> dict[str, float] | None:
+    """Kejing's MASE and WAPE over AutoETS's, where both methods ran and AutoETS's are not 0 (the whole backtest's
+    and each group's alike)."""
+    k, a = figures.get("kejing"), figures.get("auto_ets")
+    if not k or not a or not a["mase"] or not a["wape"] or k["mase"] is None or k["wape"] is None:
+        return None
+    return {"mase_ratio": round(k["mase"] / a["mase"], 4), "wape_ratio": round(k["wape"] / a["wape"], 4)}
