@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 
-def _read_csv(path: str):
+def _read_input(path: str):
     """A CSV (UTF-8 or GBK; comma, tab or semicolon) or the first sheet of an ``.xlsx`` workbook as a frame.
 
     Why the workbook: a sales manager's history lives in Excel, and saving it as CSV first loses nothing but
@@ -88,7 +88,7 @@ def _progress(done: int, total: int, message: str) -> None:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from .engine import backtest
 
-    df = _read_csv(args.input)
+    df = _read_input(args.input)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     try:
         out = backtest(
@@ -123,7 +123,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .engine import forecast
 
-    df = _read_csv(args.input)
+    df = _read_input(args.input)
     try:
         out = forecast(
             df,
@@ -145,11 +145,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_allocate(args: argparse.Namespace) -> int:
     from .engine import AllocationError, allocate
 
-    lines = _read_csv(args.input)
-    supply = _read_csv(args.supply)
+    lines = _read_input(args.input)
+    supply = _read_input(args.supply)
     caps = None
     if args.tier_caps:
-        t = _read_csv(args.tier_caps)
+        t = _read_input(args.tier_caps)
         if not {"tier", "cap"} <= set(t.columns):
             return _fail(args, ValueError("tier caps 需要 tier, cap 两列 / needs columns tier, cap"))
         caps = dict(zip(t["tier"].astype(int), t["cap"].astype(int), strict=True))
