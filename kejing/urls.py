@@ -1,9 +1,13 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from kejing.api import api
 
 urlpatterns = [
+    # browsers ask for /favicon.ico on pages that name no icon (admin, API docs); answer with the app's icon
+    path("favicon.ico", RedirectView.as_view(url=static("kejing/icon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

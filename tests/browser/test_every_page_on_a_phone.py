@@ -25,6 +25,10 @@ def demo_data(transactional_db, live_server):
 @pytest.mark.parametrize("username", ROLES)
 def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, username):
     page, base = phone, live_server.url
+    # every request of every page (styles, scripts, icons, charts) must succeed, and no script may fail
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("pageerror", lambda e: failed.append(f"script error: {e}"))
     _log_in(page, base, username)
     assert "/accounts/login/" not in page.url, f"{username} could not log in"
     links = page.eval_on_selector_all("nav.menu a", "els => els.map(e => e.getAttribute('href'))")
@@ -62,4 +66,5 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
         assert resp is not None and resp.status == 200, f"{username}: {href} answered {resp and resp.status}"
         assert "Server Error" not in page.content()
         _assert_no_horizontal_scroll(page, f"{username} {href}")
+    assert not failed, f"{username}: {failed}"
     shot(page, f"{username}-last")

@@ -103,3 +103,18 @@ def test_login_page_is_chinese_for_anonymous_users(client):
     page = client.get(reverse("login")).content.decode()
     assert "登录" in page
     assert "用户名" in page
+
+
+@pytest.mark.django_db
+def test_every_page_names_the_app_icon_and_favicon_ico_leads_to_it(client):
+    # pages name the icon in <head>; the browser's own request for /favicon.ico (admin, API docs) is
+    # redirected to the same file, so no page leaves a 404 in the console
+    page = client.get(reverse("login")).content.decode()
+    assert 'rel="icon"' in page and "kejing/icon.svg" in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/kejing/icon.svg")
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("kejing/icon.svg")
+    assert path and open(path, encoding="utf-8").read().startswith("<svg")
