@@ -124,22 +124,44 @@ def _print_logins(result, url: str, path, seconds: float) -> None:
     print(f"\n打开 / open {url}  (Ctrl+C 停止 / to stop)")
 
 
+def _stop_on_signal(signum: int, frame: object) -> None:
+    """SIGTERM/SIGHUP handler of :func:`_serve`: leave the server the way Ctrl+C does."""
+    raise KeyboardInterrupt
+
+
 def _serve(port: int, host: str, worker: bool) -> int:
+    """Serve with waitress and, with ``worker``, a background worker in a child process that ends with us.
+
+    Why the signal handlers: Ctrl+C reaches the whole process group, but a service manager, ``kill`` or a closed
+    terminal sends SIGTERM/SIGHUP to this process alone, whose default action ends it at once, without the
+    ``finally`` below. The worker was then left running on its own, on a database that the next ``kejing demo``
+    deletes and rebuilds under it (it failed there on a half-migrated table).
+    """
     from waitress import serve
 
     from kejing.wsgi import application
 
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):  # SIGHUP does not exist on Windows
+        if hasattr(signal, name):
+            previous[name] = signal.signal(getattr(signal, name), _stop_on_signal)
     child = None
-    if worker:
-        child = subprocess.Popen([sys.executable, "-m", "kejing.cli", "worker"], env=os.environ.copy())
     try:
+        if worker:
+            child = subprocess.Popen([sys.executable, "-m", "kejing.cli", "worker"], env=os.environ.copy())
         serve(application, host=host, port=port, threads=8, ident="kejing")
     except KeyboardInterrupt:
         pass
     finally:
         if child is not None:
             child.send_signal(signal.SIGTERM)
-            child.wait(timeout=10)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a task that does not stop in time is cut short
+                child.kill()
+                child.wait()
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
     return 0
 
 

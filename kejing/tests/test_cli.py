@@ -117,3 +117,66 @@ def test_import_bad_gbk_csv_reports_rows_and_exits_1(demo_db, tmp_path):
     assert {(e["row"], e["field"]) for e in errors} == {(2, "客户经理工号"), (2, "联系电话")}
     missing = _kejing("import", "customers", str(tmp_path / "nope.csv"), db=db, check=False)
     assert missing.returncode == 2 and "error" in missing.stderr
+
+
+def _children(pid: int) -> list[int]:
+    path = f"/proc/{pid}/task/{pid}/children"
+    with open(path, encoding="ascii") as f:
+        return [int(x) for x in f.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads the process tree from Linux's /proc")
+def test_serve_ends_its_worker_when_it_is_terminated(tmp_path):
+    # `kejing serve` (and the demo) runs the background worker as a child process. A service manager or `kill`
+    # sends SIGTERM to the server alone: the worker must end with it, not run on by itself on the database
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "serve.sqlite3"
+    env = {**os.environ, "KEJING_DB": str(db), "KEJING_VAR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kejing.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, "kejing serve ended on its own"
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "kejing serve did not answer in 120 s"
+                time.sleep(0.5)
+        workers = _children(server.pid)
+        assert len(workers) == 1 and all(_alive(w) for w in workers)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers), "the worker outlived the server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for w in workers:
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
