@@ -14,9 +14,59 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
+
+# the number columns of the commands' inputs (forecast: y; allocation: lines, supply and tier caps)
+NUMBER_COLUMNS = frozenset({"y", "forecast", "demand", "cap", "min", "tier", "supply"})
+# numbers as a spreadsheet writes them with a thousands separator: "1,017.3" (comma-separated files, read with
+# quotes) and, where the decimal mark is a comma (the files that semicolons separate), "1.017,3" or "1017,3"
+_GROUPED = {
+    ",": re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"),
+    ";": re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"),
+}
+
+
+def _numbers_as_written(df, sep: str):
+    """``df`` with each number column (:data:`NUMBER_COLUMNS`, header case and spaces ignored) that pandas left
+    as text read as numbers where it holds numbers written with thousands separators (or, in a semicolon file,
+    a decimal comma). A column without such a number is left as it is (the engine then names its first bad
+    row); one with such numbers and a cell of another shape is a ``ValueError`` naming that cell's row.
+
+    Why: a sales history saved from a spreadsheet keeps its number format, so ``y`` reads ``"1,017.3"`` (or
+    ``"1017,3"`` where the decimal mark is a comma) and the whole file was refused at its first row. Only what
+    cannot be misread is taken: in a comma file ``1,017`` is a thousand and seventeen; in a semicolon file a dot
+    groups thousands only in groups of three beside a decimal comma, so ``1017.3`` there is refused rather than
+    read as 10173 or guessed to be 1017.3.
+    """
+    import pandas as pd
+
+    pattern = _GROUPED[";" if sep == ";" else ","]
+    marks = ",." if sep == ";" else ","
+    for col in df.columns:
+        if str(col).strip().lower() not in NUMBER_COLUMNS or df[col].dtype != object:
+            continue
+        text = df[col].astype("string").str.strip()
+        filled = text.notna() & (text != "")
+        fits = text.map(lambda v: v is not pd.NA and pattern.fullmatch(v) is not None, na_action=None).astype(bool)
+        written = fits & text.map(lambda v: v is not pd.NA and any(m in v for m in marks)).astype(bool)
+        if not written.any():
+            continue
+        odd = filled & ~fits
+        if odd.any():
+            row = int(odd.to_numpy().nonzero()[0][0])
+            raise ValueError(
+                f"第 {row + 2} 行 {col} 的写法与该列其他数字不同 / row {row + 2}: {col} {df[col].iloc[row]!r} is "
+                f"not written like the other numbers of the column (e.g. {text[written].iloc[0]!r})"
+            )
+        if sep == ";":
+            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            text = text.str.replace(",", "", regex=False)
+        df[col] = pd.to_numeric(text.where(filled), errors="coerce")
+    return df
 
 
 def _read_input(path: str):
@@ -41,7 +91,7 @@ def _read_input(path: str):
             # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
             # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma
             sep = max((",", "\t", ";"), key=head.count)
-            return pd.read_csv(p, encoding=enc, sep=sep)
+            return _numbers_as_written(pd.read_csv(p, encoding=enc, sep=sep), sep)
         except UnicodeDecodeError:
             continue
     raise SystemExit(f"无法读取编码 / cannot decode {path} (UTF-8 or GBK)")
@@ -88,9 +138,9 @@ def _progress(done: int, total: int, message: str) -> None:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from .engine import backtest
 
-    df = _read_input(args.input)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     try:
+        df = _read_input(args.input)
         out = backtest(
             df,
             args.horizon,
@@ -123,8 +173,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .engine import forecast
 
-    df = _read_input(args.input)
     try:
+        df = _read_input(args.input)
         out = forecast(
             df,
             args.horizon,
@@ -145,11 +195,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_allocate(args: argparse.Namespace) -> int:
     from .engine import AllocationError, allocate
 
-    lines = _read_input(args.input)
-    supply = _read_input(args.supply)
+    try:
+        lines = _read_input(args.input)
+        supply = _read_input(args.supply)
+        t = _read_input(args.tier_caps) if args.tier_caps else None
+    except ValueError as exc:
+        return _fail(args, exc)
     caps = None
-    if args.tier_caps:
-        t = _read_input(args.tier_caps)
+    if t is not None:
         if not {"tier", "cap"} <= set(t.columns):
             return _fail(args, ValueError("tier caps 需要 tier, cap 两列 / needs columns tier, cap"))
         caps = dict(zip(t["tier"].astype(int), t["cap"].astype(int), strict=True))

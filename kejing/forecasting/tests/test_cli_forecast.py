@@ -177,3 +177,71 @@ def test_backtest_reads_an_excel_workbook_as_its_csv(tmp_path, capsys):
     broken.write_bytes(b"not a workbook")
     with pytest.raises(SystemExit, match="cannot read the workbook"):
         main([*args, "--input", str(broken)])
+
+
+def test_numbers_written_with_separators_are_read_as_numbers(tmp_path, capsys):
+    # a history saved from a spreadsheet keeps its number format: "1,017.5" in a comma file, "1.017,5" or
+    # "17,5" in a semicolon file (decimal comma); both give the same figures as the plain file
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2022-01-01", periods=36, freq="MS").strftime("%Y-%m")
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": np.round(900 + 300 * rng.random(36), 1)}) for i in range(3)
+    )
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    grouped = frame.assign(y=frame["y"].map(lambda v: f"{v:,.1f}"))  # 1,017.5 (and 953.2)
+    grouped.to_csv(tmp_path / "grouped.csv", index=False)
+    european = frame.assign(
+        y=frame["y"].map(lambda v: f"{v:,.1f}".replace(",", " ").replace(".", ",").replace(" ", "."))
+    )
+    european.to_csv(tmp_path / "european.csv", index=False, sep=";")
+    assert european["y"].str.contains(r"^\d\.\d{3},\d$").any()  # 1.017,5 is in the file
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "2", "--json", "--quiet", "--methods", "kejing"]
+    scores = []
+    for name in ("plain.csv", "grouped.csv", "european.csv"):
+        assert main([*args, "--input", str(tmp_path / name)]) == 0
+        scores.append(json.loads(capsys.readouterr().out)["methods"]["kejing"])
+    assert scores[0]["mase"] > 0 and scores[0] == {**scores[1], "seconds": scores[0]["seconds"]}
+    assert scores[0] == {**scores[2], "seconds": scores[0]["seconds"]}
+    # one cell of another shape: refused, that cell's row named (line 5 = the 4th row), nothing guessed
+    odd = grouped.copy()
+    odd.iloc[3, 2] = "1,01.5"
+    odd.to_csv(tmp_path / "odd.csv", index=False)
+    assert main([*args, "--input", str(tmp_path / "odd.csv")]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert "row 5: y '1,01.5' is not written like the other numbers of the column" in error
+    # in a semicolon file a dot is a thousands separator only in groups of three: 1017.5 beside 17,5 is refused,
+    # not read as 10175
+    mixed = european.copy()
+    mixed.iloc[1, 2] = "1017.5"
+    mixed.to_csv(tmp_path / "mixed.csv", index=False, sep=";")
+    assert main([*args, "--input", str(tmp_path / "mixed.csv")]) == 2
+    assert "row 3: y '1017.5' is not written like" in json.loads(capsys.readouterr().out)["error"]
+    # a column with no separator anywhere is the engine's to judge, as before
+    plain_bad = frame.astype({"y": object})
+    plain_bad.iloc[0, 2] = "many"
+    plain_bad.to_csv(tmp_path / "bad.csv", index=False)
+    assert main([*args, "--input", str(tmp_path / "bad.csv")]) == 2
+    assert "row 2: y 'many' is not a number" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_allocation_reads_grouped_numbers_but_leaves_codes_alone(tmp_path, capsys):
+    lines, supply, dst = tmp_path / "lines.csv", tmp_path / "supply.csv", tmp_path / "out.csv"
+    # customer codes that look like grouped numbers stay as written; demand "1,200" is 1200
+    pd.DataFrame(
+        {
+            "customer_id": ["1,001", "1,002"],
+            "spec": "P1",
+            "area": "A1",
+            "forecast": ["1,200", "800"],
+            "demand": ["1,200", "800"],
+        }
+    ).to_csv(lines, index=False)
+    pd.DataFrame({"spec": ["P1"], "area": ["A1"], "supply": ["1,500"]}).to_csv(supply, index=False)
+    args = ["allocate", "--input", str(lines), "--supply", str(supply), "--output", str(dst), "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    # 1,500 shared 1,200 : 800 -> 900 and 600 exactly (no remainder)
+    assert out["placed"] == 1500 and out["unplaced"] == 0
+    result = pd.read_csv(dst, dtype={"customer_id": str})
+    assert result["customer_id"].tolist() == ["1,001", "1,002"]
+    assert result["allocated"].tolist() == [900, 600]
