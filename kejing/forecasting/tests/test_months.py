@@ -43,6 +43,10 @@ JAN24, MAR24 = 24288, 24290
         ["31/01/2024", "01/03/2024"],  # day first: 31 cannot be a month
         ["01/31/2024", "03/01/2024"],  # month first: 31 cannot be a month
         ["31.01.2024", "1.3.2024"],
+        ["Jan-24", "Mar-24"],  # a spreadsheet's mmm-yy
+        ["jan 24", "March-24"],
+        [45292, 45352],  # date serials: 45292 days after 1899-12-30 is 2024-01-01, 45352 is 2024-03-01
+        ["45292", "45352"],
     ],
 )
 def test_each_form_is_january_and_march_2024(values):
@@ -96,12 +100,34 @@ def test_a_day_first_file_gives_the_same_backtest_as_iso():
         (["2024-01", "3"], 3, "'3'"),
         (["13/01/2024", "01/13/2024"], 3, "'01/13/2024'"),  # day first and month first in one column
         ([202401.5, 202402], 2, "'202401.5'"),
+        (["45292", "2024-01"], 2, "'45292'"),  # not a serial beside other forms, and not the year 4529
+        (["1900-01", "0024-01"], 3, "'0024-01'"),  # years outside 1800-2200 are misreads
+        (["24-Jan", "24-Feb"], 2, "'24-Jan'"),  # the 24th of January of no year, or January 2024: not guessed
+        ([25_568, 45_292], 2, "'25568'"),  # 1969-12-31: below the serials' range (1970-2099), and no YYYYMM
     ],
 )
 def test_what_is_not_a_month_is_named_by_its_row(values, row, shown):
     with pytest.raises(MonthError) as caught:
         month_numbers(pd.Series(values))
     assert f"row {row}: ds {shown}" in str(caught.value)
+
+
+def test_two_digit_years_and_serials_over_a_whole_history():
+    # Dec-99 is 1999 and Jan-00 is 2000 (Python's %y: 69-99 -> 19xx, 00-68 -> 20xx)
+    assert month_numbers(pd.Series(["Dec-99", "Jan-00", "Jun-68", "Jan-69"])).tolist() == [
+        1999 * 12 + 11,
+        2000 * 12,
+        2068 * 12 + 5,
+        1969 * 12,
+    ]
+    # 36 first-of-month dates as serials read back as their 36 months
+    days = pd.date_range("2023-01-01", periods=36, freq="MS")
+    serials = pd.Series((days - pd.Timestamp("1899-12-30")).days)
+    assert serials.iloc[12] == 45292  # 2024-01-01
+    assert month_numbers(serials).tolist() == list(range(2023 * 12, 2023 * 12 + 36))
+    # below the serials' range a five-digit text is year and month, as before: 20241 is January 2024
+    assert month_numbers(pd.Series(["20241", "202410"])).tolist() == [2024 * 12, 2024 * 12 + 9]
+    assert parse_month("20241") == dt.date(2024, 1, 1) and parse_month("45292") == dt.date(2024, 1, 1)
 
 
 def test_header_case_and_spaces_and_empty_ids():
