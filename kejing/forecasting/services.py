@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -301,12 +302,25 @@ def set_key_customers(user, cm: Staff, customer_ids: Iterable[int], suggested: b
 
 
 # -- the three sources ----------------------------------------------------------------------------------------
+# a whole number with thousands commas, as a spreadsheet formats it ("#,##0") and saves it into a CSV: 1,200
+_GROUPED_WHOLE = re.compile(r"\d{1,3}(,\d{3})+")
+
+
+def _whole_text(value: Any) -> str:
+    """The text of a quantity cell with its thousands commas taken out when they group it properly (``1,200``
+    -> ``1200``; ``1,20`` stays as it is and is refused by whoever reads it). Why: a ledger or supply file saved
+    from a spreadsheet keeps the number format, and every row of it was refused."""
+    text = str(value).strip()
+    return text.replace(",", "") if _GROUPED_WHOLE.fullmatch(text) else text
+
+
 def _quantity(value: Any, field: str, errors: dict[str, str], limit: int | None = None) -> int | None:
     if value is None or value == "":
         return None
     try:
-        qty = int(str(value).strip())
-        if str(qty) != str(value).strip() and not isinstance(value, int):
+        text = _whole_text(value)
+        qty = int(text)
+        if str(qty) != text and not isinstance(value, int):
             raise ValueError
     except (TypeError, ValueError):
         errors[field] = f"应为非负整数(条) / must be a whole number of cartons: {value!r}"
@@ -822,7 +836,7 @@ def set_limits(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header:
         for f in ("cap", "min"):
             text = row.get(f, "")
             try:
-                value = int(text) if text != "" else None
+                value = int(_whole_text(text)) if text != "" else None
             except ValueError:
                 value = -1
             if value is not None and not (0 <= value <= 10**9):

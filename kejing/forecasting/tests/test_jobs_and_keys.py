@@ -260,3 +260,17 @@ def test_ledger_import_reads_the_months_an_erp_writes(cycle_data):
     bad = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text.replace("202611", "202613")))
     assert not bad["ok"] and [(e["row"], e["field"]) for e in bad["errors"]] == [(2, "month")]
     assert "202603" in bad["errors"][0]["message"]
+
+
+def test_ledger_import_reads_quantities_with_thousands_commas(cycle_data):
+    # a spreadsheet's "#,##0" format saved into the CSV: "1,200" is 1200; "1,20" is no grouping and is named
+    org = cycle_data.org
+    text = '客户编码,规格编码,月份,需求量,供货量\nC1,JF01,Jan-26,"1,200",950\nC2,YL01,46023,3,"1,005"\n'
+    report = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text), dry_run=False)
+    assert report["ok"] and report["created"] == 2, report
+    jan = dt.date(2026, 1, 1)  # Jan-26, and the date serial 46023 = 2026-01-01
+    rows = set(LedgerEntry.objects.filter(month=jan).values_list("spec__code", "demand", "supplied"))
+    assert rows == {("JF01", 1200, 950), ("YL01", 3, 1005)}
+    bad = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text.replace('"1,200"', '"1,20"')))
+    assert not bad["ok"] and [(e["row"], e["field"]) for e in bad["errors"]] == [(2, "demand")]
+    assert "'1,20'" in bad["errors"][0]["message"]
