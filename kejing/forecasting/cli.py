@@ -44,14 +44,14 @@ def _numbers_as_written(df, sep: str):
     import pandas as pd
 
     pattern = _GROUPED[";" if sep == ";" else ","]
-    marks = ",." if sep == ";" else ","
+    marks = "[,.]" if sep == ";" else ","
     for col in df.columns:
         if str(col).strip().lower() not in NUMBER_COLUMNS or df[col].dtype != object:
             continue
         text = df[col].astype("string").str.strip()
-        filled = text.notna() & (text != "")
-        fits = text.map(lambda v: v is not pd.NA and pattern.fullmatch(v) is not None, na_action=None).astype(bool)
-        written = fits & text.map(lambda v: v is not pd.NA and any(m in v for m in marks)).astype(bool)
+        filled = (text.notna() & (text != "")).astype(bool)
+        fits = text.str.fullmatch(pattern).fillna(False).astype(bool)
+        written = fits & text.str.contains(marks, regex=True).fillna(False).astype(bool)
         if not written.any():
             continue
         odd = filled & ~fits
