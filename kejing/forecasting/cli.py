@@ -162,6 +162,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             print(f"kejing / auto_ets: MASE x{r['mase_ratio']}, WAPE x{r['wape_ratio']}")
         if "note" in out:
             print(out["note"])
+        if "note" in out["input"]:
+            print(out["input"]["note"])
         return 0
     if not args.models:
         for d in out["methods"].values():
@@ -185,10 +187,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(args, exc)
+    read = out.attrs.get("input", {})
     out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
     out.to_csv(args.output, index=False, float_format="%.4f")
     k = out["unique_id"].nunique()
     print(f"已写入 {k} 个序列的预测 / wrote forecasts of {k} series to {args.output}")
+    if "note" in read:
+        print(read["note"])
     return 0
 
 

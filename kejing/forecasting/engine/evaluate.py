@@ -106,6 +106,7 @@ def backtest(
         "series": len(panel.ids),
         "windows": sum(len(p.ids) for p, _ in fold_data),
         "mase_windows": sum(1 for sc in scales for s in sc if s > 0),
+        "input": panel.reading(),
         "methods": {},
     }
     by_group: dict[str, dict[str, Any]] = {}

@@ -39,6 +39,32 @@ def test_backtest_json(tmp_path, capsys):
         assert m["wape"] >= 0
     # a, b take part in both folds; c (2 months) cannot be cut 3 or 6 months back
     assert out["windows"] == 4
+    # one row per series and month: nothing filled or summed, so nothing to say
+    assert out["input"] == {"rows": 74, "series": 3, "months_filled": 0, "rows_summed": 0}
+
+
+def test_backtest_and_run_say_what_they_did_with_gaps_and_repeated_months(tmp_path, capsys):
+    src = tmp_path / "sales.csv"
+    _write_series(src)
+    df = pd.read_csv(src)
+    # series a loses its months 11-13 (3 gaps, read as 0); series b's first 2 rows come twice (2 rows summed)
+    a_rows = df.index[df["unique_id"] == "a"][10:13]
+    b_rows = df[df["unique_id"] == "b"].iloc[:2]
+    pd.concat([df.drop(index=a_rows), b_rows]).to_csv(src, index=False)
+    assert main(["forecast", "backtest", "--input", str(src), "--horizon", "3", "--folds", "2", "--json"]) == 0
+    reading = json.loads(capsys.readouterr().out)["input"]
+    # 74 - 3 + 2 = 73 rows
+    assert {k: reading[k] for k in ("rows", "months_filled", "rows_summed")} == {
+        "rows": 73,
+        "months_filled": 3,
+        "rows_summed": 2,
+    }
+    assert main(["forecast", "backtest", "--input", str(src), "--horizon", "3", "--folds", "2", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "3 month(s) missing inside a series counted as 0" in text and "2 row(s) added" in text
+    dst = tmp_path / "fc.csv"
+    assert main(["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]) == 0
+    assert "3 个序列内缺失的月份按 0 计" in capsys.readouterr().out
 
 
 def test_run_writes_forecasts(tmp_path, capsys):
