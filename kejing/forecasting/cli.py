@@ -146,6 +146,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             args.horizon,
             args.folds,
             season=args.season,
+            freq=args.freq,
             methods=methods,
             step=args.step,
             n_jobs=args.n_jobs,
@@ -181,6 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             df,
             args.horizon,
             season=args.season,
+            freq=args.freq,
             method=args.method,
             n_jobs=args.n_jobs,
             spring_festival=args.spring_festival,
@@ -354,16 +356,31 @@ def _festival_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _period_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--freq`` and ``--season`` of both forecast commands: the file says its own period unless told."""
+    from .engine.core import FREQUENCIES
+
+    parser.add_argument(
+        "--freq",
+        default="auto",
+        choices=["auto", *FREQUENCIES],
+        help="period of the rows (default auto: told from the dates; month sums the rows of a month)",
+    )
+    parser.add_argument(
+        "--season", type=int, default=None, help="season length (default: the period's own: 12, 4, 1, 52 or 7)"
+    )
+
+
 def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:
     """Add this app's subcommands to the ``kejing`` parser; ``bench`` is the subparsers of ``kejing bench``."""
     s = sub.add_parser("forecast", help="statistical demand forecasts from a long-format CSV (unique_id, ds, y)")
     fsub = s.add_subparsers(dest="what", required=True)
     c = fsub.add_parser("backtest", help="rolling-origin MASE/WAPE of Kejing's method vs SeasonalNaive and AutoETS")
-    c.add_argument("--input", required=True, help="CSV with columns unique_id, ds (monthly dates), y")
-    c.add_argument("--horizon", type=int, required=True, help="months forecast at each origin")
+    c.add_argument("--input", required=True, help="CSV with columns unique_id, ds (dates), y")
+    c.add_argument("--horizon", type=int, required=True, help="periods forecast at each origin")
     c.add_argument("--folds", type=int, required=True, help="number of origins (the last one ends at each series' end)")
-    c.add_argument("--season", type=int, default=12, help="season length (default 12)")
-    c.add_argument("--step", type=int, default=None, help="months between origins (default: the horizon)")
+    _period_arguments(c)
+    c.add_argument("--step", type=int, default=None, help="periods between origins (default: the horizon)")
     c.add_argument("--methods", default="kejing,seasonal_naive,auto_ets", help="comma-separated methods to compare")
     c.add_argument("--models", action="store_true", help="with --json: also count the model chosen per series")
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -377,7 +394,7 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     c.add_argument("--input", required=True, help="CSV with columns unique_id, ds, y")
     c.add_argument("--horizon", type=int, required=True)
     c.add_argument("--output", required=True, help="output CSV: unique_id, ds, yhat, lo_80, hi_80, lo_95, hi_95, model")
-    c.add_argument("--season", type=int, default=12)
+    _period_arguments(c)
     c.add_argument("--method", default="kejing", choices=["kejing", "seasonal_naive", "auto_ets"])
     c.add_argument("--n-jobs", type=int, default=-1, help="local processes (default -1: all cores; 1: none)")
     _festival_argument(c)

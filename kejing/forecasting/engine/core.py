@@ -22,7 +22,7 @@ import pandas as pd
 
 from .blend import blend_regular, season_intermittent
 from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
-from .months import MonthError, month_numbers
+from .months import YEARS, MonthError, day_numbers, month_numbers
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
 MIN_CHUNK = 64  # the smallest share a local process is given when a call has fewer than CHUNK x processes series
@@ -32,47 +32,149 @@ class ForecastInputError(ValueError):
     """The input frame is not long format ``unique_id, ds, y``; the message names the column or row."""
 
 
+# The periods a file can be in: name -> (default season, base unit, periods of the base unit in one, Chinese
+# word). Months are the engine's own period; the others are read so that `kejing forecast backtest` takes any
+# long-format file with its own `--season` (quarterly sales with 4, daily footfall with 7) instead of folding
+# it into months (quarters became one month of sales and two of zeros).
+FREQUENCIES: dict[str, tuple[int, str, int, str]] = {
+    "month": (12, "M", 1, "月"),
+    "quarter": (4, "M", 3, "季度"),
+    "year": (1, "M", 12, "年"),
+    "week": (52, "D", 7, "周"),
+    "day": (7, "D", 1, "日"),
+}
+MONDAY = 4  # 1970-01-05, day 4 after the epoch, was a Monday: weeks of mixed weekdays start on Mondays
+
+
 @dataclass
 class Panel:
-    """Series as arrays: ``ids`` (sorted), ``starts`` (month index of the first value), ``values`` (one array each)."""
+    """Series as arrays: ``ids`` (sorted), ``starts`` (period index of the first value), ``values`` (one array
+    each). A period index is ``(base - phase) // step`` of the base unit (months since year 0, or days since
+    1970-01-01) of :data:`FREQUENCIES`; for months it is the month number itself."""
 
     ids: list
     starts: np.ndarray
     values: list[np.ndarray]
-    # what reading the frame did beyond sorting (``to_panel`` counts it, the commands report it): months inside a
-    # series that had no row and count as 0, and rows added into a month that already had one
-    months_filled: int = 0
+    # what reading the frame did beyond sorting (``to_panel`` counts it, the commands report it): periods inside a
+    # series that had no row and count as 0, and rows added into a period that already had one
+    periods_filled: int = 0
     rows_summed: int = 0
+    freq: str = "month"
+    phase: int = 0
+    detected: bool = False
+
+    @property
+    def season(self) -> int:
+        """The default season of the panel's frequency (12 for months)."""
+        return FREQUENCIES[self.freq][0]
+
+    def period_starts(self, index: np.ndarray) -> np.ndarray:
+        """The first day (``datetime64[D]``) of each period index."""
+        _season, unit, step, _word = FREQUENCIES[self.freq]
+        base = np.asarray(index, dtype=np.int64) * step + self.phase
+        if unit == "D":
+            return base.astype("datetime64[D]")
+        return _month_start(base)
 
     def reading(self) -> dict[str, Any]:
-        """Rows, series, filled months and summed rows, with a bilingual ``note`` when the frame was not one row per
-        series and month. Why: a gap read as zero sales or two rows of a month added together is the documented
-        rule, but a planner scoring a file must be told it happened, not find it in the figures."""
-        rows = sum(len(v) for v in self.values) - self.months_filled + self.rows_summed
+        """Rows, series, frequency, filled periods and summed rows, with a bilingual ``note`` when the frame was not
+        one row per series and month. Why: a gap read as zero sales, two rows of a period added together or a
+        file read as quarterly is the documented rule, but a planner scoring a file must be told it happened, not
+        find it in the figures."""
+        rows = sum(len(v) for v in self.values) - self.periods_filled + self.rows_summed
+        word = FREQUENCIES[self.freq][3]
         out: dict[str, Any] = {
             "rows": rows,
             "series": len(self.ids),
-            "months_filled": self.months_filled,
+            "frequency": self.freq,
+            "periods_filled": self.periods_filled,
             "rows_summed": self.rows_summed,
         }
         said = []
-        if self.months_filled:
+        if self.freq != "month":
+            how = "按日期间隔识别 / told by the dates' spacing" if self.detected else "按指定频率 / as asked"
+            said.append(f"按{word}读取({how})/ read as one value a {self.freq}")
+        if self.periods_filled:
             said.append(
-                f"{self.months_filled} 个序列内缺失的月份按 0 计 / {self.months_filled} month(s) missing inside a "
-                "series counted as 0"
+                f"{self.periods_filled} 个序列内缺失的{word}按 0 计 / {self.periods_filled} {self.freq}(s) missing "
+                "inside a series counted as 0"
             )
         if self.rows_summed:
             said.append(
-                f"{self.rows_summed} 行与同一序列同月的行相加 / {self.rows_summed} row(s) added to another row of the "
-                "same series and month"
+                f"{self.rows_summed} 行与同一序列同{word}的行相加 / {self.rows_summed} row(s) added to another row of "
+                f"the same series and {self.freq}"
             )
         if said:
             out["note"] = "; ".join(said)
         return out
 
 
-def to_panel(df: Any) -> Panel:
-    """Normalise a pandas/polars long frame into a :class:`Panel` (sorted ids, gap months filled with 0)."""
+def _spacing(codes: np.ndarray, base: np.ndarray) -> tuple[int, int, int]:
+    """Inside each series: the number of distinct values, the greatest common step between consecutive distinct
+    values (0 when no series has two) and the base units the series span together. One sort (a hash-based
+    ``np.unique`` took 0.3 s on 690,000 rows)."""
+    order = np.lexsort((base, codes))
+    c, v = codes[order], base[order]
+    same = c[1:] == c[:-1]
+    steps = np.diff(v)[same]
+    firsts = np.r_[True, ~same]
+    lasts = np.r_[~same, True]
+    distinct = len(v) - int(np.count_nonzero(steps == 0))
+    covered = int((v[lasts] - v[firsts]).sum()) + int(firsts.sum())
+    moves = steps[steps > 0]
+    return distinct, (int(np.gcd.reduce(moves)) if len(moves) else 0), covered
+
+
+def _periods(ds: pd.Series, codes: np.ndarray, freq: str) -> tuple[np.ndarray, str, int]:
+    """The period index of each row, the frequency and its phase (see :class:`Panel`).
+
+    ``freq="auto"``: months, unless the dates say otherwise — every row a bare year (``2019``), or the months
+    of each series always 3 or 12 apart (quarterly, yearly), or rows below the month (two days of one month in
+    a series) on a 7-day grid (weekly) or on a 1-day grid that they fill at least half (daily). Rows of
+    irregular days (orders, transactions) stay summed into their months, as before. A named frequency sums the
+    rows into its calendar periods (weeks from Monday, unless every row falls on one weekday).
+    """
+    if freq != "auto" and freq not in FREQUENCIES:
+        raise ForecastInputError(f"未知频率 / unknown frequency {freq!r}; use auto, {', '.join(FREQUENCIES)}")
+    if freq in ("auto", "year") and (ds.dtype == object or pd.api.types.is_integer_dtype(ds)):
+        # a column of bare years (2019): each distinct value looked at once
+        codes_ds, uniq = pd.factorize(ds)
+        text = pd.Series(uniq, dtype=object).astype(str).str.strip()
+        if (codes_ds >= 0).all() and text.str.fullmatch(r"\d{4}").all():
+            years = text.astype(np.int64).to_numpy()
+            if ((years >= YEARS[0]) & (years <= YEARS[1])).all():
+                return years[codes_ds], "year", 0
+    try:
+        periods = freq != "month"
+        month = month_numbers(ds, codes, periods)
+        days = None
+        if freq == "auto":
+            freq = "month"
+            months, step, _covered = _spacing(codes, month)
+            if months < len(month):
+                days = day_numbers(ds, codes, periods)
+                distinct, step, covered = _spacing(codes, days)
+                if distinct > months and (step == 7 or (step == 1 and distinct >= 0.5 * covered)):
+                    freq = "week" if step == 7 else "day"
+            else:
+                freq = {3: "quarter", 12: "year"}.get(step, "month")
+        _season, unit, step, _word = FREQUENCIES[freq]
+        if unit == "M":
+            base = month
+        else:
+            base = days if days is not None else day_numbers(ds, codes, periods)
+    except MonthError as exc:
+        raise ForecastInputError(str(exc)) from exc
+    if step == 1:
+        return base, freq, 0
+    phases = np.unique(base % step)
+    phase = int(phases[0]) if len(phases) == 1 else (MONDAY if unit == "D" else 0)
+    return (base - phase) // step, freq, phase
+
+
+def to_panel(df: Any, freq: str = "month") -> Panel:
+    """Normalise a pandas/polars long frame into a :class:`Panel` (sorted ids, gap periods filled with 0, rows of
+    one period summed; ``freq`` as :func:`_periods` reads it)."""
     if hasattr(df, "to_pandas") and not isinstance(df, pd.DataFrame):
         df = df.to_pandas()
     if not isinstance(df, pd.DataFrame):
@@ -85,15 +187,12 @@ def to_panel(df: Any) -> Panel:
         raise ForecastInputError(f"缺少列 / missing column(s): {', '.join(missing)}(现有列 / found: {found})")
     df = pd.DataFrame({c: df[named[c]].reset_index(drop=True) for c in ("unique_id", "ds", "y")})
     if len(df) == 0:
-        return Panel([], np.zeros(0, dtype=np.int64), [])
+        return Panel([], np.zeros(0, dtype=np.int64), [], freq="month" if freq == "auto" else freq)
     codes, ids = pd.factorize(df["unique_id"], sort=True)
     if (codes < 0).any():
         row = int(np.flatnonzero(codes < 0)[0])
         raise ForecastInputError(f"第 {row + 2} 行 unique_id 为空 / row {row + 2}: unique_id is empty")
-    try:
-        month = month_numbers(df["ds"], codes)
-    except MonthError as exc:
-        raise ForecastInputError(str(exc)) from exc
+    month, chosen, phase = _periods(df["ds"], codes, freq)
     y = pd.to_numeric(df["y"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(y)
     if bad.any():
@@ -114,12 +213,12 @@ def to_panel(df: Any) -> Panel:
         span = int(mo[-1] - first + 1)
         if b - a == span and (b - a < 2 or np.all(np.diff(mo) == 1)):
             values.append(y[a:b].copy())
-        else:  # gaps or duplicate months: sum into a dense month grid
+        else:  # gaps or repeated periods: sum into a dense period grid
             present = int(np.count_nonzero(np.diff(mo))) + 1
             filled += span - present
             summed += (b - a) - present
             values.append(np.bincount(mo - first, weights=y[a:b], minlength=span))
-    return Panel(list(ids), starts, values, filled, summed)
+    return Panel(list(ids), starts, values, filled, summed, chosen, phase, freq == "auto")
 
 
 def _run_chunk(flat: np.ndarray, lengths: np.ndarray, starts: Sequence[int], h: int, method: str, settings: Settings):
@@ -278,10 +377,21 @@ def _month_start(index: np.ndarray) -> np.ndarray:
     return np.array([dt.date(int(a), int(b), 1) for a, b in zip(years, months, strict=True)], dtype="datetime64[D]")
 
 
+def call_settings(panel: Panel, settings: Settings | None, season: int | None, spring_festival: str | bool) -> Settings:
+    """The settings of one call on ``panel``: ``season`` (``None`` = the frequency's own, 12 for months), the
+    Spring Festival move for monthly panels only (it moves a month's sales, which a quarter or a week does not
+    have), and, off months, whole-season backtests one season long (at least 3 periods) where months use 12."""
+    season = season or panel.season
+    out = replace(settings or Settings(), season=season, spring_festival=spring_festival)
+    if panel.freq != "month":
+        out = replace(out, spring_festival=False, select_horizon=max(season, 3))
+    return out
+
+
 def forecast(
     df: Any,
     horizon: int,
-    season: int = 12,
+    season: int | None = None,
     level: tuple[int, ...] = (80, 95),
     method: str = "kejing",
     n_jobs: int = 1,
@@ -290,6 +400,7 @@ def forecast(
     spring_festival: str | bool = "auto",
     settings: Settings | None = None,
     chunk: int = CHUNK,
+    freq: str = "month",
 ):
     """Forecast every series of ``df`` ``horizon`` months ahead with ``method`` (``kejing``, ``seasonal_naive``,
     ``auto_ets``) and prediction intervals at each ``level`` %, never below zero.
@@ -305,15 +416,18 @@ def forecast(
     series in a fixed order. A regular series' forecast therefore depends on the other series of the call.
     ``chunk`` is the number of series per task.
 
+    ``freq`` is the period of the rows (:data:`FREQUENCIES`): ``"month"``, the engine's own and the default, sums
+    the rows of a month; ``"auto"`` tells the period from the dates (:func:`_periods`), as the command line does;
+    ``season`` defaults to the period's (12, 4, 1, 52, 7). A horizon counts periods.
+
     A pandas result carries ``attrs["input"]``, :meth:`Panel.reading` of the input (months filled with 0, rows
     summed into a month), so that ``kejing forecast run`` can say what it did with the file.
     """
     if horizon < 1:
         raise ValueError("horizon 必须 ≥ 1 / horizon must be at least 1")
-    base = settings or Settings()
-    settings = replace(base, season=season, levels=tuple(level), spring_festival=spring_festival)
     is_polars = not isinstance(df, pd.DataFrame) and type(df).__module__.startswith("polars")
-    panel = to_panel(df)
+    panel = to_panel(df, freq)
+    settings = replace(call_settings(panel, settings, season, spring_festival), levels=tuple(level))
     means, sigmas, models, resids, pools = forecast_panel(
         panel, horizon, method, settings, n_jobs=n_jobs, dask_client=dask_client, chunk=chunk, details=True
     )
@@ -323,7 +437,7 @@ def forecast(
     months = (last[:, None] + np.arange(horizon)[None, :]).ravel()
     out = {
         "unique_id": np.repeat(np.array(panel.ids, dtype=object), horizon),
-        "ds": _month_start(months) if k else np.array([], dtype="datetime64[D]"),
+        "ds": panel.period_starts(months) if k else np.array([], dtype="datetime64[D]"),
         "yhat": means.ravel(),
     }
     for lv in level:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Panel, forecast_panel, to_panel
+from .core import Panel, call_settings, forecast_panel, to_panel
 from .models import METHODS, Settings
 
 
@@ -51,7 +51,7 @@ def folds_of(panel: Panel, horizon: int, folds: int, step: int | None = None) ->
             starts.append(start)
             train.append(y[:cut])
             actual.append(y[cut : cut + horizon])
-        out.append((Panel(ids, np.asarray(starts, dtype=np.int64), train), actual))
+        out.append((replace(panel, ids=ids, starts=np.asarray(starts, dtype=np.int64), values=train), actual))
     return out
 
 
@@ -67,7 +67,7 @@ def backtest(
     df: Any,
     horizon: int,
     folds: int,
-    season: int = 12,
+    season: int | None = None,
     methods: tuple[str, ...] = ("kejing", "seasonal_naive", "auto_ets"),
     *,
     step: int | None = None,
@@ -77,6 +77,7 @@ def backtest(
     settings: Settings | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     groups: Mapping[Any, str | tuple[str, ...]] | None = None,
+    freq: str = "month",
 ) -> dict:
     """MASE, WAPE and seconds of each method on the same rolling-origin folds (see the module docstring).
 
@@ -88,14 +89,18 @@ def backtest(
     measures over each group's series only (a series not in the mapping is in none), so that a planner sees where
     a method does badly — a price class, a region — and not only the total. The series are still forecast
     together, as one call.
+
+    ``freq`` and ``season`` as for :func:`.core.forecast` (``"auto"`` tells quarters, years, weeks and days from
+    the dates; the season then defaults to theirs); horizon, folds and step count periods.
     """
     if horizon < 1 or folds < 1:
         raise ValueError("horizon 和 folds 必须 ≥ 1 / horizon and folds must be at least 1")
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"未知预测方法 / unknown method {m!r}; use one of {', '.join(METHODS)}")
-    settings = replace(settings or Settings(), season=season, spring_festival=spring_festival)
-    panel = to_panel(df)
+    panel = to_panel(df, freq)
+    settings = call_settings(panel, settings, season, spring_festival)
+    season = settings.season
     fold_data = folds_of(panel, horizon, folds, step)
     scales = [[_scale(t, season) for t in p.values] for p, _ in fold_data]
     result: dict[str, Any] = {

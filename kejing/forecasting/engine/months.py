@@ -12,6 +12,8 @@ and anything else is an error naming the row.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,9 @@ _YEAR_FIRST = (
     r"^(?P<y>\d{4})\s*(?:[-/.年Mm]\s*)?(?P<m>\d{1,2})\s*月?"
     r"(?:\s*[-/.]?\s*(?P<d>\d{1,2})\s*日?)?(?:[ T].*)?$"
 )
+# a quarter (1998 Q1, 1998Q1, 1998-Q1, 2024年第1季度) is its first month; an ISO week (1991 W06, 2024-W01) its Monday
+_QUARTER = r"^(?P<y>\d{4})\s*(?:[-/ ]?\s*[Qq](?P<q>[1-4])|年\s*第?\s*(?P<cq>[1-4])\s*季度?)$"
+_ISO_WEEK = r"^(?P<y>\d{4})\s*-?\s*[Ww](?P<w>\d{1,2})$"
 # day and month first, year last: 15/01/2024, 01.02.2024, 1/15/2024, 1-15-2024 00:00
 _YEAR_LAST = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})(?:[ T].*)?$"
 # a month name and a two-digit year, as a spreadsheet's "mmm-yy" format writes it: Jan-24, Sep 23, March-24
@@ -75,7 +80,10 @@ def _first_bad(bad: np.ndarray, raw: pd.Series, reason: str = "") -> MonthError:
     return MonthError(row, raw.iloc[row], reason)
 
 
-def _checked(raw: pd.Series, year: np.ndarray, month: np.ndarray, day: np.ndarray | None = None) -> np.ndarray:
+Parts = tuple[np.ndarray, np.ndarray, np.ndarray]  # year, month, day (1 where the form has no day)
+
+
+def _checked(raw: pd.Series, year: np.ndarray, month: np.ndarray, day: np.ndarray | None = None) -> Parts:
     bad = (month < 1) | (month > 12)
     if day is not None:
         bad |= (day < 1) | (day > 31)
@@ -84,16 +92,18 @@ def _checked(raw: pd.Series, year: np.ndarray, month: np.ndarray, day: np.ndarra
     bad = (year < YEARS[0]) | (year > YEARS[1])
     if bad.any():
         raise _first_bad(bad, raw, f"; 年份应在 {YEARS[0]}–{YEARS[1]} 之间 / the year must be {YEARS[0]}–{YEARS[1]}")
-    return year * 12 + month - 1
+    return year, month, (np.ones(len(year), dtype=np.int64) if day is None else day)
 
 
-def _from_serials(raw: pd.Series, n: np.ndarray) -> np.ndarray:
-    """Spreadsheet date serials (days after 1899-12-30, as Excel and WPS count) as months."""
+def _from_serials(raw: pd.Series, n: np.ndarray) -> Parts:
+    """Spreadsheet date serials (days after 1899-12-30, as Excel and WPS count) as dates."""
     days = pd.to_datetime(n, unit="D", origin="1899-12-30")
-    return _checked(raw, days.year.to_numpy(dtype=np.int64), days.month.to_numpy(dtype=np.int64))
+    return _checked(
+        raw, days.year.to_numpy(dtype=np.int64), days.month.to_numpy(dtype=np.int64), days.day.to_numpy(dtype=np.int64)
+    )
 
 
-def _from_numbers(raw: pd.Series) -> np.ndarray:
+def _from_numbers(raw: pd.Series) -> Parts:
     """``202401`` or ``20240115`` as a number (spreadsheets and ERPs store them so), or a column of spreadsheet
     date serials (``45292`` = 2024-01-01: a date column saved without its date format)."""
     v = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
@@ -116,7 +126,7 @@ def _from_numbers(raw: pd.Series) -> np.ndarray:
     raise _first_bad(yyyymm != yyyymm[0], raw, mixed)
 
 
-def _day_month(raw: pd.Series, a: np.ndarray, b: np.ndarray, y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+def _day_month(raw: pd.Series, a: np.ndarray, b: np.ndarray, y: np.ndarray, groups: np.ndarray | None) -> Parts:
     """``a/b/yyyy``: which of a and b is the month? A number above 12 settles it; otherwise the reading that
     gives each series more distinct months (monthly data on the 1st read the wrong way round puts a whole year
     into January), and month first when both give as many."""
@@ -131,19 +141,41 @@ def _day_month(raw: pd.Series, a: np.ndarray, b: np.ndarray, y: np.ndarray, grou
     return _checked(raw, y, b, a) if day_first else _checked(raw, y, a, b)
 
 
-def month_numbers(raw: pd.Series, groups: np.ndarray | None = None) -> np.ndarray:
+def month_numbers(raw: pd.Series, groups: np.ndarray | None = None, periods: bool = False) -> np.ndarray:
     """``year * 12 + month - 1`` for each value of ``raw`` (the ``ds`` column of a long-format frame).
 
     ``groups`` (an integer code of each row's series) only helps to settle ``01/02/2024``-style columns. Raises
-    :class:`MonthError` naming the first row that is not a month.
+    :class:`MonthError` naming the first row that is not a month. ``periods`` also takes quarters (``1998 Q1``,
+    its first month) and ISO weeks (``2024-W01``, its Monday's month): only where the caller reads the file's
+    period from the dates (``core.to_panel``); a monthly ledger refuses them, a week is not a month.
     """
+    year, month, _day = _parts(raw.reset_index(drop=True), groups, periods)
+    return year * 12 + month - 1
+
+
+def day_numbers(raw: pd.Series, groups: np.ndarray | None = None, periods: bool = False) -> np.ndarray:
+    """Days after 1970-01-01 of each value of ``raw``, read as :func:`month_numbers` reads it; a form without a
+    day (``2024-01``, ``202401``, ``Jan-24``) is the 1st. Why: a file of daily or weekly rows must be told from a
+    monthly one with repeated months (``to_panel``). A day that its month does not have (``2024-02-30``) is an
+    error naming the row."""
     raw = raw.reset_index(drop=True)
+    year, month, day = _parts(raw, groups, periods)
+    dates = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce")
+    bad = dates.isna().to_numpy()
+    if bad.any():
+        raise _first_bad(bad, raw, "; 该月没有这一天 / the month has no such day")
+    return (dates.to_numpy().astype("datetime64[D]").astype(np.int64)).astype(np.int64)
+
+
+def _parts(raw: pd.Series, groups: np.ndarray | None, periods: bool) -> Parts:
+    """Year, month and day of each value (see the module docstring for the forms)."""
     if len(raw) == 0:
-        return np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
     if pd.api.types.is_datetime64_any_dtype(raw):
         if raw.isna().any():
             raise _first_bad(raw.isna().to_numpy(), raw)
-        return (raw.dt.year * 12 + raw.dt.month - 1).to_numpy(dtype=np.int64)
+        return tuple(getattr(raw.dt, k).to_numpy(dtype=np.int64) for k in ("year", "month", "day"))
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return _from_numbers(raw)
     # a monthly file repeats a few dozen dates over thousands of series: read each distinct text once
@@ -154,6 +186,27 @@ def month_numbers(raw: pd.Series, groups: np.ndarray | None = None) -> np.ndarra
     number = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5}")), errors="coerce")
     if ((number >= _SERIALS[0]) & (number < _SERIALS[1])).all():  # serials written as text ("45292")
         return _from_serials(raw, number.to_numpy(dtype=np.int64)[codes])
+    parts = text.str.extract(_QUARTER)
+    quarter = pd.to_numeric(parts["q"]).fillna(pd.to_numeric(parts["cq"]))
+    if quarter.notna().any() and not periods:
+        raise _first_bad(
+            quarter.notna().to_numpy()[codes], raw, "; 这是季度 / a quarter is not a month (--freq quarter)"
+        )
+    if quarter.notna().all():
+        year, q = (pd.to_numeric(v).to_numpy(dtype=np.int64)[codes] for v in (parts["y"], quarter))
+        return _checked(raw, year, 3 * q - 2)
+    parts = text.str.extract(_ISO_WEEK)
+    if parts["w"].notna().any() and not periods:
+        raise _first_bad(parts["w"].notna().to_numpy()[codes], raw, "; 这是周 / a week is not a month (--freq week)")
+    if parts["w"].notna().all():
+        mondays = []
+        for i, (a, b) in enumerate(zip(parts["y"].astype(int), parts["w"].astype(int), strict=True)):
+            try:
+                mondays.append(dt.date.fromisocalendar(a, b, 1))
+            except ValueError:  # week 0 or 54, or 53 in a year of 52
+                raise _first_bad(codes == i, raw) from None
+        monday = pd.to_datetime(pd.Series(mondays))
+        return _checked(raw, *(getattr(monday.dt, k).to_numpy(dtype=np.int64)[codes] for k in ("year", "month", "day")))
     parts = text.str.extract(_YEAR_FIRST)
     if parts["m"].notna().all():
         year, month, day = (pd.to_numeric(parts[k]).fillna(1).to_numpy(dtype=np.int64)[codes] for k in "ymd")
@@ -172,8 +225,11 @@ def month_numbers(raw: pd.Series, groups: np.ndarray | None = None) -> np.ndarra
             return _checked(raw, year[codes], month.to_numpy(dtype=np.int64)[codes])
     # anything else with a year that pandas can read alone ("Jan 2024", "January 2024"); without a year
     # ("today", "3") it would take this year's, which no sales file means
+    year_only = text.str.fullmatch(r"\d{4}").to_numpy()[codes]
+    if year_only.any():  # pandas reads "2024" as its January; a yearly file is read as such by to_panel
+        raise _first_bad(year_only, raw, "; 只有年份 / a year alone is not a month (--freq year)")
     ds = pd.to_datetime(text.where(text.str.contains(r"\d{4}")), errors="coerce", format="mixed")
     bad = ds.isna().to_numpy()[codes]
     if bad.any():
         raise _first_bad(bad, raw, f"; {HINT}")
-    return _checked(raw, ds.dt.year.to_numpy(dtype=np.int64)[codes], ds.dt.month.to_numpy(dtype=np.int64)[codes])
+    return _checked(raw, *(getattr(ds.dt, k).to_numpy(dtype=np.int64)[codes] for k in ("year", "month", "day")))

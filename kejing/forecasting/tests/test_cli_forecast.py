@@ -40,7 +40,7 @@ def test_backtest_json(tmp_path, capsys):
     # a, b take part in both folds; c (2 months) cannot be cut 3 or 6 months back
     assert out["windows"] == 4
     # one row per series and month: nothing filled or summed, so nothing to say
-    assert out["input"] == {"rows": 74, "series": 3, "months_filled": 0, "rows_summed": 0}
+    assert out["input"] == {"rows": 74, "series": 3, "frequency": "month", "periods_filled": 0, "rows_summed": 0}
 
 
 def test_backtest_and_run_say_what_they_did_with_gaps_and_repeated_months(tmp_path, capsys):
@@ -54,9 +54,9 @@ def test_backtest_and_run_say_what_they_did_with_gaps_and_repeated_months(tmp_pa
     assert main(["forecast", "backtest", "--input", str(src), "--horizon", "3", "--folds", "2", "--json"]) == 0
     reading = json.loads(capsys.readouterr().out)["input"]
     # 74 - 3 + 2 = 73 rows
-    assert {k: reading[k] for k in ("rows", "months_filled", "rows_summed")} == {
+    assert {k: reading[k] for k in ("rows", "periods_filled", "rows_summed")} == {
         "rows": 73,
-        "months_filled": 3,
+        "periods_filled": 3,
         "rows_summed": 2,
     }
     assert main(["forecast", "backtest", "--input", str(src), "--horizon", "3", "--folds", "2", "--quiet"]) == 0
@@ -64,7 +64,7 @@ def test_backtest_and_run_say_what_they_did_with_gaps_and_repeated_months(tmp_pa
     assert "3 month(s) missing inside a series counted as 0" in text and "2 row(s) added" in text
     dst = tmp_path / "fc.csv"
     assert main(["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]) == 0
-    assert "3 个序列内缺失的月份按 0 计" in capsys.readouterr().out
+    assert "3 个序列内缺失的月按 0 计" in capsys.readouterr().out
 
 
 def test_run_writes_forecasts(tmp_path, capsys):
@@ -271,3 +271,28 @@ def test_allocation_reads_grouped_numbers_but_leaves_codes_alone(tmp_path, capsy
     result = pd.read_csv(dst, dtype={"customer_id": str})
     assert result["customer_id"].tolist() == ["1,001", "1,002"]
     assert result["allocated"].tolist() == [900, 600]
+
+
+def test_a_quarterly_file_is_scored_by_quarters_with_its_own_season(tmp_path, capsys):
+    # 12 quarters written "2021 Q1" ... "2023 Q4": before, "2021 Q1" was no month, and quarters written as dates
+    # became one month of sales and two of zeros
+    rows = [("a", f"{2021 + i // 4} Q{i % 4 + 1}", [10, 20, 30, 40][i % 4] + i) for i in range(12)]
+    src = tmp_path / "quarters.csv"
+    pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).to_csv(src, index=False)
+    args = ["forecast", "backtest", "--input", str(src), "--horizon", "4", "--folds", "1", "--json", "--quiet"]
+    assert main([*args, "--methods", "seasonal_naive"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["season"] == 4 and out["input"]["frequency"] == "quarter" and out["input"]["periods_filled"] == 0
+    # the seasonal naive repeats 2022's quarters 14, 25, 36, 47 against 2023's 18, 29, 40, 51: every error 4;
+    # the MASE scale is its in-sample error on 2021-2022, also 4 each, so MASE = 1 and WAPE = 16 / 138
+    assert out["methods"]["seasonal_naive"]["mase"] == pytest.approx(1.0)
+    assert out["methods"]["seasonal_naive"]["wape"] == pytest.approx(round(16 / 138, 4))
+    # told to read months, the file is refused with its first row named: a quarter is not a month
+    dst = tmp_path / "fc.csv"
+    assert (
+        main(["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst), "--freq", "month"]) == 2
+    )
+    assert "row 2: ds '2021 Q1' is not a month" in capsys.readouterr().err
+    assert main(["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]) == 0
+    assert pd.read_csv(dst)["ds"].tolist() == ["2024-01-01", "2024-04-01"]
+    assert "read as one value a quarter" in capsys.readouterr().out

@@ -70,10 +70,10 @@ def test_gaps_count_as_zero_and_polars_in_polars_out():
     assert panel.values[0].tolist() == [4.0, 0.0, 6.0]
     # 3 rows over the 3 months January-March: February filled (1), the second March row summed (1)
     reading = panel.reading()
-    assert {k: reading[k] for k in ("rows", "series", "months_filled", "rows_summed")} == {
+    assert {k: reading[k] for k in ("rows", "series", "periods_filled", "rows_summed")} == {
         "rows": 3,
         "series": 1,
-        "months_filled": 1,
+        "periods_filled": 1,
         "rows_summed": 1,
     }
     assert "1 month(s) missing" in reading["note"] and "1 row(s) added" in reading["note"]

@@ -186,3 +186,30 @@ def test_the_ledger_reads_each_distinct_month_once():
     info = cycle._parse_month.cache_info()
     assert (info.misses, info.hits) == (1, 999)
     assert parse_month(["2026-05"]) is None  # not a month, and no cache key either
+
+
+def test_quarters_and_iso_weeks_as_statistics_offices_write_them():
+    from kejing.forecasting.engine.months import day_numbers
+
+    # a quarter is its first month: 1998 Q1 = January 1998 = 1998 * 12 + 0; Q4 = October = + 9
+    quarters = pd.Series(["1998 Q1", "1998Q4", "1998-Q2", "1998年第3季度"])
+    assert month_numbers(quarters, periods=True).tolist() == [
+        1998 * 12,
+        1998 * 12 + 9,
+        1998 * 12 + 3,
+        1998 * 12 + 6,
+    ]
+    # an ISO week is its Monday: 2024-W01 begins on Monday 1 January 2024, 1991 W06 on 4 February 1991
+    days = day_numbers(pd.Series(["2024-W01", "1991 W06"]), periods=True)
+    assert pd.to_datetime(days, unit="D").strftime("%Y-%m-%d").tolist() == ["2024-01-01", "1991-02-04"]
+    # 2023 has 52 ISO weeks: week 53 is refused with its row
+    with pytest.raises(MonthError, match="row 3"):
+        month_numbers(pd.Series(["2023 W52", "2023 W53"]), periods=True)
+    with pytest.raises(MonthError, match="row 2"):
+        month_numbers(pd.Series(["1998 Q5"]), periods=True)
+    # where months are asked for (the ledger, a monthly call), a quarter or a week is no month
+    with pytest.raises(MonthError, match="row 2: ds '1998 Q1' is not a month; .*a quarter is not a month"):
+        month_numbers(quarters)
+    with pytest.raises(MonthError, match="a week is not a month"):
+        month_numbers(pd.Series(["2024-01", "2024-W05"]))
+    assert parse_month("2024-W05") is None and parse_month("2024 Q1") is None
