@@ -22,7 +22,7 @@ import pandas as pd
 
 from .blend import blend_regular, season_intermittent
 from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
-from .months import YEARS, MonthError, day_numbers, month_numbers
+from .months import MonthError, bare_years, read_dates
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
 MIN_CHUNK = 64  # the smallest share a local process is given when a call has fewer than CHUNK x processes series
@@ -136,23 +136,18 @@ def _periods(ds: pd.Series, codes: np.ndarray, freq: str) -> tuple[np.ndarray, s
     """
     if freq != "auto" and freq not in FREQUENCIES:
         raise ForecastInputError(f"未知频率 / unknown frequency {freq!r}; use auto, {', '.join(FREQUENCIES)}")
-    if freq in ("auto", "year") and (ds.dtype == object or pd.api.types.is_integer_dtype(ds)):
-        # a column of bare years (2019): each distinct value looked at once
-        codes_ds, uniq = pd.factorize(ds)
-        text = pd.Series(uniq, dtype=object).astype(str).str.strip()
-        if (codes_ds >= 0).all() and text.str.fullmatch(r"\d{4}").all():
-            years = text.astype(np.int64).to_numpy()
-            if ((years >= YEARS[0]) & (years <= YEARS[1])).all():
-                return years[codes_ds], "year", 0
+    years = bare_years(ds) if freq in ("auto", "year") else None
+    if years is not None:
+        return years, "year", 0
     try:
-        periods = freq != "month"
-        month = month_numbers(ds, codes, periods)
+        dates = read_dates(ds, codes, periods=freq != "month")
+        month = dates.months()
         days = None
         if freq == "auto":
             freq = "month"
             months, step, _covered = _spacing(codes, month)
             if months < len(month):
-                days = day_numbers(ds, codes, periods)
+                days = dates.days()
                 distinct, step, covered = _spacing(codes, days)
                 if distinct > months and (step == 7 or (step == 1 and distinct >= 0.5 * covered)):
                     freq = "week" if step == 7 else "day"
@@ -162,13 +157,13 @@ def _periods(ds: pd.Series, codes: np.ndarray, freq: str) -> tuple[np.ndarray, s
         if unit == "M":
             base = month
         else:
-            base = days if days is not None else day_numbers(ds, codes, periods)
+            base = days if days is not None else dates.days()
     except MonthError as exc:
         raise ForecastInputError(str(exc)) from exc
     if step == 1:
         return base, freq, 0
-    phases = np.unique(base % step)
-    phase = int(phases[0]) if len(phases) == 1 else (MONDAY if unit == "D" else 0)
+    rest = base % step
+    phase = int(rest[0]) if (rest == rest[0]).all() else (MONDAY if unit == "D" else 0)
     return (base - phase) // step, freq, phase
 
 

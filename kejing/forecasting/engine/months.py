@@ -13,6 +13,7 @@ and anything else is an error naming the row.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,37 @@ def _day_month(raw: pd.Series, a: np.ndarray, b: np.ndarray, y: np.ndarray, grou
     return _checked(raw, y, b, a) if day_first else _checked(raw, y, a, b)
 
 
+@dataclass(frozen=True)
+class Dates:
+    """A ``ds`` column read once: year, month and day of each row (day 1 where the form has none). Why a value
+    and not two functions: telling a daily file from a monthly one needs both the months and the days, and the
+    reading (regular expressions over every distinct text) is the expensive part."""
+
+    raw: pd.Series
+    year: np.ndarray
+    month: np.ndarray
+    day: np.ndarray
+
+    def months(self) -> np.ndarray:
+        """``year * 12 + month - 1`` of each row."""
+        return self.year * 12 + self.month - 1
+
+    def days(self) -> np.ndarray:
+        """Days after 1970-01-01 of each row; a day its month does not have (``2024-02-30``) is an error naming
+        the row."""
+        dates = pd.to_datetime(pd.DataFrame({"year": self.year, "month": self.month, "day": self.day}), errors="coerce")
+        bad = dates.isna().to_numpy()
+        if bad.any():
+            raise _first_bad(bad, self.raw, "; 该月没有这一天 / the month has no such day")
+        return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def read_dates(raw: pd.Series, groups: np.ndarray | None = None, periods: bool = False) -> Dates:
+    """Read every value of ``raw`` (the ``ds`` column of a long-format frame); see :func:`month_numbers`."""
+    raw = raw.reset_index(drop=True)
+    return Dates(raw, *_parts(raw, groups, periods))
+
+
 def month_numbers(raw: pd.Series, groups: np.ndarray | None = None, periods: bool = False) -> np.ndarray:
     """``year * 12 + month - 1`` for each value of ``raw`` (the ``ds`` column of a long-format frame).
 
@@ -149,22 +181,30 @@ def month_numbers(raw: pd.Series, groups: np.ndarray | None = None, periods: boo
     its first month) and ISO weeks (``2024-W01``, its Monday's month): only where the caller reads the file's
     period from the dates (``core.to_panel``); a monthly ledger refuses them, a week is not a month.
     """
-    year, month, _day = _parts(raw.reset_index(drop=True), groups, periods)
-    return year * 12 + month - 1
+    return read_dates(raw, groups, periods).months()
 
 
 def day_numbers(raw: pd.Series, groups: np.ndarray | None = None, periods: bool = False) -> np.ndarray:
     """Days after 1970-01-01 of each value of ``raw``, read as :func:`month_numbers` reads it; a form without a
     day (``2024-01``, ``202401``, ``Jan-24``) is the 1st. Why: a file of daily or weekly rows must be told from a
-    monthly one with repeated months (``to_panel``). A day that its month does not have (``2024-02-30``) is an
-    error naming the row."""
-    raw = raw.reset_index(drop=True)
-    year, month, day = _parts(raw, groups, periods)
-    dates = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce")
-    bad = dates.isna().to_numpy()
-    if bad.any():
-        raise _first_bad(bad, raw, "; 该月没有这一天 / the month has no such day")
-    return (dates.to_numpy().astype("datetime64[D]").astype(np.int64)).astype(np.int64)
+    monthly one with repeated months (``to_panel``)."""
+    return read_dates(raw, groups, periods).days()
+
+
+def bare_years(raw: pd.Series) -> np.ndarray | None:
+    """The years of a column of bare years (``2019``, as text or whole numbers, all within :data:`YEARS`), or
+    ``None`` when the column is anything else. A yearly file is written so; a monthly reading refuses it (pandas
+    would take ``2019`` for its January). Each distinct value is looked at once."""
+    if not (raw.dtype == object or pd.api.types.is_integer_dtype(raw)):
+        return None
+    codes, uniq = pd.factorize(raw)
+    text = pd.Series(uniq, dtype=object).astype(str).str.strip()
+    if (codes < 0).any() or not text.str.fullmatch(r"\d{4}").all():
+        return None
+    years = text.astype(np.int64).to_numpy()
+    if not ((years >= YEARS[0]) & (years <= YEARS[1])).all():
+        return None
+    return years[codes]
 
 
 def _parts(raw: pd.Series, groups: np.ndarray | None, periods: bool) -> Parts:
