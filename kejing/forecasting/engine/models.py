@@ -114,6 +114,9 @@ class Settings:
     # old fixed combination on weakly seasonal series but cost strongly seasonal ones; the learned blend can
     # put weight on the seasonal naive instead (docs/forecasting-engine.md).
     season_shrink: float = 1.0
+    # James-Stein shrinkage of each series' own index toward "no seasonality", by how much of the index its
+    # year-to-year spread can explain (models.seasonal_index); this many times the estimated factor, 0 = off.
+    season_js: float = 1.0
     # Each year of detrended ratios weighs this much less than the year after it (seasonal patterns drift;
     # 1.0 = the plain classical average). 0.9 was neutral on the M3 tuning sets (see docs).
     season_decay: float = 0.9
@@ -242,7 +245,8 @@ def seasonal_index(y: np.ndarray, start: int, h: int, settings: Settings) -> tup
     """Seasonal index for every month of history and horizon (length ``n + h``), or ``None`` when not seasonal.
 
     Returns ``(index, multiplicative, festival_moved)``. The index is classical: ratios (or differences) to a
-    centred moving average, averaged per calendar month and normalised.
+    centred moving average, averaged per calendar month, normalised, and shrunk toward no seasonality as far as its
+    year-to-year spread says it is noise (:func:`_js_factor`).
 
     Spring Festival: the January and February indices are first pooled (their sum does not depend on where
     the festival falls), then shared between the two months by ``phi``, the average share of that pair that
@@ -269,9 +273,11 @@ def seasonal_index(y: np.ndarray, start: int, h: int, settings: Settings) -> tup
         return None, False, False
     # recent years count more: weight decay**age, age = whole seasons before the last detrended month
     w = settings.season_decay ** ((t[-1] - t) // m) if settings.season_decay != 1.0 else np.ones(len(t))
-    s = np.bincount(pos, weights=detrended * w, minlength=m) / np.bincount(pos, weights=w, minlength=m)
+    wsum = np.bincount(pos, weights=w, minlength=m)
+    s = np.bincount(pos, weights=detrended * w, minlength=m) / wsum
+    keep = _js_factor(detrended, pos, w, wsum, s, m, settings) * settings.season_shrink
     s = s / s.mean() if multiplicative else s - s.mean()
-    s = (1 + settings.season_shrink * (s - 1)) if multiplicative else settings.season_shrink * s
+    s = (1 + keep * (s - 1)) if multiplicative else keep * s
     if not significant:
         # no calendar seasonality of its own: keep only the January/February pair for the festival
         s[2:] = 1.0
@@ -283,6 +289,56 @@ def seasonal_index(y: np.ndarray, start: int, h: int, settings: Settings) -> tup
     if not significant and not moved:
         return None, False, False
     return index, multiplicative, moved
+
+
+def _js_factor(
+    detrended: np.ndarray,
+    pos: np.ndarray,
+    w: np.ndarray,
+    wsum: np.ndarray,
+    s: np.ndarray,
+    m: int,
+    settings: Settings,
+) -> float:
+    """How much of a series' seasonal index to keep (0-1): the James-Stein factor
+    ``1 - (m - 3) * v / sum((s - mean)^2)``, with ``v`` the mean variance of a calendar month's weighted mean of
+    detrended ratios, estimated from their spread over the years (Miller and Williams 2003).
+
+    Why: the index of a noisy series is mostly its noise; every local candidate multiplies its forecast by it.
+    The seasonality test only says that *some* pattern is there, not how much of the estimated one to believe;
+    shrinking by the evidence keeps a clean pattern whole and flattens a noisy one. January and February are
+    left out of the spread where the Spring Festival may move them (a moving peak is not noise). A month with
+    fewer than 2 ratios gives no spread; with fewer than 3 such months the index is kept as it is (2 years).
+    """
+    k = settings.season_js
+    if k <= 0:
+        return 1.0
+    # months with at least two ratios: ``pos`` runs through consecutive months, so after the first season every
+    # month of the second one has two, and from two whole seasons on every month has (then a slice, cheaper)
+    n = len(pos)
+    skip = 2 if m == 12 and settings.spring_festival else 0
+    if n >= 2 * m:
+        use: slice | np.ndarray = slice(skip, None)
+        used = m - skip
+    else:
+        use = np.zeros(m, dtype=bool)
+        use[pos[: max(0, n - m)]] = True
+        use[:skip] = False
+        used = int(np.count_nonzero(use))
+    if used < 3:
+        return 1.0
+    # per month: sum w (x - mean)^2 = sum w x^2 - (sum w) mean^2; the variance of the weighted mean is that over
+    # sum w, unbiased by the effective number of years e = (sum w)^2 / sum w^2, divided by e: sum w^2 (...) /
+    # (sum w ((sum w)^2 - sum w^2))
+    ws, sm = wsum[use], s[use]
+    squares = np.bincount(pos, weights=w * detrended * detrended, minlength=m)[use] - ws * sm * sm
+    w2 = np.bincount(pos, weights=w * w, minlength=m)[use]
+    var = float((squares * w2 / (ws * (ws * ws - w2))).sum()) / used
+    dev = s - float(s.sum()) / m
+    signal = float(dev @ dev)
+    if signal <= 0:
+        return 1.0
+    return min(1.0, max(0.0, 1.0 - k * (m - 3) * var / signal))
 
 
 def _move_festival(

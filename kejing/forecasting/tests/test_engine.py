@@ -238,3 +238,44 @@ def test_recent_years_weigh_more_in_the_seasonal_index():
     decayed, _, _ = seasonal_index(y, start, 0, Settings(season_decay=0.5, **exact))
     assert decayed[5] > plain[5] + 0.02
     assert plain[5] > 1.1
+
+
+def test_seasonal_index_is_shrunk_by_its_year_to_year_spread():
+    """James-Stein: keep 1 - (m - 3) x (mean variance of a season's mean ratio) / (sum of squared index deviations)."""
+    from kejing.forecasting.engine.models import Settings, _js_factor, seasonal_index
+
+    # Four seasons, two years of detrended ratios, equal weights:
+    #   season 0: 1.2 and 1.0 -> mean 1.1, spread ((0.1)^2 + (0.1)^2) / 2 = 0.01, over (2 - 1) years: variance 0.01
+    #   season 1: 0.9 and 1.1 -> mean 1.0, variance 0.01
+    #   season 2: 1.0 and 1.0 -> mean 1.0, variance 0
+    #   season 3: 0.9 and 0.9 -> mean 0.9, variance 0
+    # mean variance 0.005; deviations from the mean index 1.0: 0.1, 0, 0, -0.1 -> sum of squares 0.02;
+    # factor = 1 - (4 - 3) x 0.005 / 0.02 = 0.75.
+    ratios = np.array([1.2, 0.9, 1.0, 0.9, 1.0, 1.1, 1.0, 0.9])
+    pos = np.arange(8) % 4
+    w = np.ones(8)
+    wsum = np.bincount(pos, weights=w, minlength=4)
+    s = np.bincount(pos, weights=ratios, minlength=4) / wsum
+    assert s == pytest.approx([1.1, 1.0, 1.0, 0.9])
+    factor = _js_factor(ratios, pos, w, wsum, s, 4, Settings(season=4))
+    assert factor == pytest.approx(0.75)
+    # season_js scales the shrinkage: half of it keeps 1 - 0.5 x 0.25 = 0.875; 0 keeps the index whole
+    assert _js_factor(ratios, pos, w, wsum, s, 4, Settings(season=4, season_js=0.5)) == pytest.approx(0.875)
+    assert _js_factor(ratios, pos, w, wsum, s, 4, Settings(season=4, season_js=0.0)) == 1.0
+
+    # A pattern that repeats exactly has no spread: its index is kept whole (June 1.1, December 0.9 as above).
+    start = 2019 * 12
+    y = np.full(60, 100.0)
+    y[5::12] += 10.0
+    y[11::12] -= 10.0
+    exact = {"spring_festival": False, "season_decay": 1.0}
+    kept, _, _ = seasonal_index(y, start, 0, Settings(**exact))
+    assert kept[5] == pytest.approx(1.1) and kept[11] == pytest.approx(0.9)
+    # The same peak and trough with noise of +-6 on the other months, alternating in sign from year to year:
+    # the index moves toward 1 against the unshrunk one (season_js=0), and stays on the same side of it.
+    noisy = y.copy()
+    for month in (1, 3, 8):
+        noisy[month::12] += 6.0 * np.where(np.arange(5) % 2 == 0, 1.0, -1.0)
+    plain, _, _ = seasonal_index(noisy, start, 0, Settings(season_js=0.0, **exact))
+    shrunk, _, _ = seasonal_index(noisy, start, 0, Settings(**exact))
+    assert 1.0 < shrunk[5] < plain[5] and plain[11] < shrunk[11] < 1.0
