@@ -202,6 +202,24 @@ def test_the_ledger_page_opens_on_the_same_month_as_the_api(ledger_data, client,
     assert page.context["month"] == "2026-12" and page.context["page"].paginator.count == 0
 
 
+def test_the_ledger_export_has_the_rows_of_the_page(ledger_data, client, login):
+    # cm1's October (his latest month): C1's two specs, as the history of cycle_fixtures wrote them (JF01 14
+    # ordered and supplied, TH04 4 and 4); the export names shop and spec and writes the month as YYYY-MM
+    import csv
+    import io
+
+    org = ledger_data.org
+    login(org.cm1)
+    text = client.get("/forecasting/ledger/?export=1&format=csv").content.decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header[:7] == ["客户编码", "客户名称", "规格编码", "规格", "月份", "需求量", "供货量"]
+    specs = {s.code: s.name for s in Spec.objects.filter(code__in=("JF01", "TH04"))}
+    assert sorted(r[:7] for r in rows) == [
+        ["C1", org.c1.name, "JF01", specs["JF01"], "2026-10", "14", "14"],
+        ["C1", org.c1.name, "TH04", specs["TH04"], "2026-10", "4", "4"],
+    ]
+
+
 def test_the_default_is_not_a_month_after_this_one(ledger_data, client, token_for, on):
     # balancing writes December's allocated quantities into the ledger while it is still November (today is
     # 2026-11-02 in cycle_data): the default stays on November, December comes when asked for
