@@ -117,6 +117,9 @@ class Settings:
     # James-Stein shrinkage of each series' own index toward "no seasonality", by how much of the index its
     # year-to-year spread can explain (models.seasonal_index); this many times the estimated factor, 0 = off.
     season_js: float = 1.0
+    # The pooled seasonal candidate (blend.pooled_season): each series' index is the call's plus the James-Stein
+    # share of its own deviation from it (blend._toward_group), times this; 0 = the call's index alone.
+    season_group_js: float = 1.0
     # Each year of detrended ratios weighs this much less than the year after it (seasonal patterns drift;
     # 1.0 = the plain classical average). 0.9 was neutral on the M3 tuning sets (see docs).
     season_decay: float = 0.9

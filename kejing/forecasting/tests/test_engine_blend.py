@@ -74,13 +74,14 @@ def test_learning_finds_the_candidate_without_error():
     assert w[2] > 0.9
     prior = blend_weights(PRIOR_LOGITS, 0.0, np.ones((1, c)), np.ones((1, c), dtype=bool))[0]
     # the prior: SES has logit 0, the seasonal naive 0.2, the naive -2.0, the damped Holt and the evolving
-    # seasonal -1.0 each; the sum of e**logit over the 16 candidates is 5.9446 for the first 14 plus
-    # 2 x e**-1 = 0.7358, 6.6803, so SES gets 1 / 6.6803 = 0.1497, the seasonal naive e**0.2 / 6.6803 =
-    # 1.2214 / 6.6803 = 0.1828, the naive e**-2 / 6.6803 = 0.1353 / 6.6803 = 0.0203 and the damped Holt
-    # 0.3679 / 6.6803 = 0.0551
-    assert c == 16
-    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(6.6803, abs=1e-4)
-    assert prior[[0, 3, 4, 14]] == pytest.approx([0.1497, 0.1828, 0.0203, 0.0551], abs=1e-4)
+    # seasonal -1.0 each, the pooled seasonal index mixed with each series' own -2.0; the sum of e**logit over
+    # the 17 candidates is 5.9446 for the first 14 plus 2 x e**-1 = 0.7358 plus e**-2 = 0.1353, 6.8157, so SES
+    # gets 1 / 6.8157 = 0.1467, the seasonal naive e**0.2 / 6.8157 = 1.2214 / 6.8157 = 0.1792, the naive and
+    # the mixed pooled index e**-2 / 6.8157 = 0.1353 / 6.8157 = 0.0199 and the damped Holt 0.3679 / 6.8157 =
+    # 0.0540
+    assert c == 17
+    assert np.exp(PRIOR_LOGITS).sum() == pytest.approx(6.8157, abs=1e-4)
+    assert prior[[0, 3, 4, 14, 16]] == pytest.approx([0.1467, 0.1792, 0.0199, 0.0540, 0.0199], abs=1e-4)
 
 
 def test_without_whole_season_backtests_the_prior_is_used():
@@ -498,3 +499,49 @@ def test_two_whole_seasons_are_enough_for_the_seasonal_candidates():
     out = forecast(df, horizon=12)
     first = out[out["unique_id"] == "s00"]["yhat"].to_numpy() / (df[df["unique_id"] == "s00"]["y"].iloc[0] / 700)
     assert first[6] > 2500 and first[7] < 600  # July high, August collapsed
+
+
+def test_the_pooled_index_keeps_a_series_own_pattern_as_far_as_its_evidence_goes():
+    from kejing.forecasting.engine.blend import _toward_group
+
+    # Level 100 with June 110 and December 90 every year: each centred 2x12 average is 100, so the series' own
+    # ratios are exactly 1.1 (June), 0.9 (December) and 1 elsewhere, with no spread from year to year. Against a
+    # flat call index (all 1) its deviation is 0.1^2 + 0.1^2 = 0.02 and its variance 0: it keeps all of it,
+    # 1 - (12 - 3) x 0 / 0.02 = 1, and its index is its own.
+    m, years = 12, 5
+    start = 2019 * 12  # January 2019
+    y = np.full(m * years, 100.0)
+    y[5::12] += 10.0
+    y[11::12] -= 10.0
+    settings = Settings(spring_festival=False)
+    k, h = len(y), 3
+    cols = np.arange(k + h)[None, :]
+    flat = np.ones(m)
+    index = flat[(start + np.arange(k + h)) % m]
+    own = _toward_group(y[None, :], np.array([start]), index, flat, False, cols, start, settings)[0]
+    assert own[5] == pytest.approx(1.1) and own[11] == pytest.approx(0.9) and own[0] == pytest.approx(1.0)
+    # the same series when the call's index is its own pattern: no deviation, the call's index
+    pattern = own[:m].copy()
+    same = _toward_group(
+        y[None, :], np.array([start]), pattern[(start + np.arange(k + h)) % m], pattern, False, cols, start, settings
+    )[0]
+    assert same[:m] == pytest.approx(pattern)
+    # noise of +-6 on February, April and September, alternating in sign from year to year: the deviation from
+    # the flat call index is partly noise, so the index keeps only part of the June peak and December trough
+    noisy = y.copy()
+    for month in (1, 3, 8):
+        noisy[month::12] += 6.0 * np.where(np.arange(years) % 2 == 0, 1.0, -1.0)
+    part = _toward_group(noisy[None, :], np.array([start]), index, flat, False, cols, start, settings)[0]
+    assert 1.0 < part[5] < 1.1 and 0.9 < part[11] < 1.0
+    # switched off (season_group_js = 0): the pooled candidate uses the call's index alone, and the mixed one is
+    # not offered (NaN: the blend gives it no weight)
+    from kejing.forecasting.engine.blend import pooled_season
+
+    mat = np.vstack([y, noisy])
+    starts = np.array([start, start])
+    pure, mixed = pooled_season(
+        [(np.arange(2), mat)], starts, h, Settings(spring_festival=False, season_group_js=0.0), both=True
+    )
+    assert np.isfinite(pure).all() and np.isnan(mixed).all()
+    pure_on, mixed_on = pooled_season([(np.arange(2), mat)], starts, h, Settings(spring_festival=False), both=True)
+    assert pure_on == pytest.approx(pure) and np.isfinite(mixed_on).all()
