@@ -60,6 +60,7 @@ from .models import (
     _move_festival,
     centred_weights,
     finish_arrays,
+    mean_ratio_variance,
     theta_drift,
     trend_slope,
 )
@@ -369,11 +370,10 @@ def _trend_ratios(mat: np.ndarray, m: int) -> tuple[np.ndarray, int]:
         return np.where(trend > 0, mat[:, off : off + trend.shape[1]] / trend, np.nan), off
 
 
-def _pooled_index(
-    blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int, settings: Settings, calendar: bool = False
-):
+def _pooled_index(blocks: Blocks, starts: np.ndarray, lo: int, span: int, h: int, settings: Settings):
     """The seasonal index shared by the series of a call (``blocks``: non-negative, not all zero), for the
-    months ``lo .. lo + span + h - 1``, or None.
+    months ``lo .. lo + span + h - 1``, with the index of each calendar month before the festival move and
+    whether the festival moved it; or None.
 
     Each series' ratios to its centred 2x12 moving average are lined up by calendar month; their median over
     the series (robust to the odd series with a spike or an opposite pattern) is averaged per calendar month
@@ -416,12 +416,14 @@ def _pooled_index(
         moved = _move_festival(index, months, t, lo, detrended, s, settings)
     if not index.min() > 0:
         return None
-    return (index, s, moved) if calendar else index
+    return index, s, moved
 
 
-def pooled_season(blocks: Blocks, starts: np.ndarray, h: int, settings: Settings, both: bool = False):
-    """Forecasts (series x h): each series adjusted by a seasonal index pooled over the call, its Theta line 2
-    (SES level plus half the linear trend's slope), re-seasonalised; NaN where a series has negative values.
+def pooled_season(blocks: Blocks, starts: np.ndarray, h: int, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Two forecasts (each series x h): each series adjusted by a seasonal index pooled over the call, its Theta
+    line 2 (SES level plus half the linear trend's slope), re-seasonalised; and the same with the call's index
+    mixed with the series' own (:func:`_toward_group`; all NaN when ``season_group_js`` is 0). NaN where a series
+    has negative values.
 
     Why: a shop's or a spec's own seasonal index comes from a few noisy years, while the series of one call
     (one company's shops x specs) mostly share one pattern: the festival, the summer. The index taken over all
@@ -432,13 +434,13 @@ def pooled_season(blocks: Blocks, starts: np.ndarray, h: int, settings: Settings
     n = len(starts)
     out = np.full((n, h), np.nan)
     mixed_out = np.full((n, h), np.nan)
-    result = (out, mixed_out) if both else out
+    result = (out, mixed_out)
     live = _usable([(rows, mat) for rows, mat in blocks if mat.shape[1] > 2])
     if not live:
         return result
     lo = min(int(starts[rows].min()) for rows, _ in live)
     span = max(int(starts[rows].max()) + mat.shape[1] for rows, mat in live) - lo
-    pooled = _pooled_index(live, starts, lo, span, h, settings, calendar=True)
+    pooled = _pooled_index(live, starts, lo, span, h, settings)
     if pooled is None:
         return result
     index, group, moved = pooled
@@ -447,7 +449,7 @@ def pooled_season(blocks: Blocks, starts: np.ndarray, h: int, settings: Settings
         k = mat.shape[1]
         cols = first + np.arange(k + h)[None, :]
         indices = [(out, index[cols])]
-        if both and settings.season_group_js > 0:
+        if settings.season_group_js > 0:
             indices.append((mixed_out, _toward_group(mat, starts[rows], index, group, moved, cols, lo, settings)))
         for target, own in indices:
             adjusted = mat / own[:, :k]
@@ -491,9 +493,9 @@ def _toward_group(
     wsum = np.bincount(flat, weights=ww, minlength=size).reshape(n_rows, m)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(flat, weights=ww * r, minlength=size).reshape(n_rows, m) / wsum
-        squares = np.bincount(flat, weights=ww * r * r, minlength=size).reshape(n_rows, m) - wsum * mean * mean
+        wxx = np.bincount(flat, weights=ww * r * r, minlength=size).reshape(n_rows, m)
         w2 = np.bincount(flat, weights=ww * ww, minlength=size).reshape(n_rows, m)
-        var = squares * w2 / (wsum * (wsum * wsum - w2))
+        var = mean_ratio_variance(wsum, wxx, mean, w2)
     found = np.isfinite(mean)
     # each row's mean ratio over its calendar months (the index is normalised to mean 1 like the call's)
     scale = np.where(found, mean, 0.0).sum(axis=1, keepdims=True) / np.maximum(found.sum(axis=1, keepdims=True), 1)
@@ -554,9 +556,10 @@ def season_intermittent(values: list[np.ndarray], starts: np.ndarray, targets: l
     mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
     if mean.min() <= 0:  # a month of the call with no sale at all: no ratio to average over
         return None
-    index = _pooled_index([(np.zeros(1, dtype=np.int64), mean[None, :])], np.array([lo]), lo, span, h, settings)
-    if index is None:
+    pooled = _pooled_index([(np.zeros(1, dtype=np.int64), mean[None, :])], np.array([lo]), lo, span, h, settings)
+    if pooled is None:
         return None
+    index = pooled[0]
     ends = np.array([int(starts[i]) + len(values[i]) - lo for i in targets])
     return index[ends[:, None] + np.arange(h)[None, :]] ** power
 
@@ -589,7 +592,7 @@ def _global_candidates(
         index = y[ok] / mat[ok]  # the series' own (multiplicative) seasonal index over its history
         use = _calendar_index(index, m)
         evolving[rows[ok][use]] = evolving_season(y[ok][use], index[use], h, m)
-    pure, mixed = pooled_season(raw, starts, h, settings, both=True)
+    pure, mixed = pooled_season(raw, starts, h, settings)
     seasonal = np.isfinite(future[:, 0])
     times = seasonal & mult
     plus = seasonal & ~mult

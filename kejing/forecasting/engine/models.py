@@ -294,6 +294,18 @@ def seasonal_index(y: np.ndarray, start: int, h: int, settings: Settings) -> tup
     return index, multiplicative, moved
 
 
+def mean_ratio_variance(wsum: np.ndarray, wxx: np.ndarray, mean: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    """The variance of each weighted mean of ratios (elementwise), from the sums over its years: ``wsum`` = sum w,
+    ``wxx`` = sum w x^2, ``mean`` = sum w x / sum w, ``w2`` = sum w^2; at least two years each.
+
+    sum w (x - mean)^2 = sum w x^2 - (sum w) mean^2; over sum w, unbiased by the effective number of years
+    e = (sum w)^2 / sum w^2, it is the spread of one year's ratio, and divided by e that of the mean:
+    sum w^2 (...) / (sum w ((sum w)^2 - sum w^2)). Shared by a series' own index (:func:`_js_factor`) and its mix
+    with the call's (``blend._toward_group``), so that both judge the noise the same way.
+    """
+    return (wxx - wsum * mean * mean) * w2 / (wsum * (wsum * wsum - w2))
+
+
 def _js_factor(
     detrended: np.ndarray,
     pos: np.ndarray,
@@ -330,13 +342,9 @@ def _js_factor(
         used = int(np.count_nonzero(use))
     if used < 3:
         return 1.0
-    # per month: sum w (x - mean)^2 = sum w x^2 - (sum w) mean^2; the variance of the weighted mean is that over
-    # sum w, unbiased by the effective number of years e = (sum w)^2 / sum w^2, divided by e: sum w^2 (...) /
-    # (sum w ((sum w)^2 - sum w^2))
-    ws, sm = wsum[use], s[use]
-    squares = np.bincount(pos, weights=w * detrended * detrended, minlength=m)[use] - ws * sm * sm
+    wxx = np.bincount(pos, weights=w * detrended * detrended, minlength=m)[use]
     w2 = np.bincount(pos, weights=w * w, minlength=m)[use]
-    var = float((squares * w2 / (ws * (ws * ws - w2))).sum()) / used
+    var = float(mean_ratio_variance(wsum[use], wxx, s[use], w2).sum()) / used
     dev = s - float(s.sum()) / m
     signal = float(dev @ dev)
     if signal <= 0:

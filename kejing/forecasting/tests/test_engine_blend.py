@@ -258,7 +258,7 @@ def test_pooled_season_takes_the_pattern_most_series_share():
     series = [100 * np.tile(p, years), 10 * np.tile(p, years), 50 * np.tile(2 - p, years), np.r_[-1.0, np.ones(47)]]
     starts = np.full(4, 2019 * 12)
     blocks = [(np.arange(4), np.stack(series))]
-    out = pooled_season(blocks, starts, 3, Settings())
+    out, _mixed = pooled_season(blocks, starts, 3, Settings())
     np.testing.assert_allclose(out[0], [150.0, 50.0, 100.0], rtol=1e-9)
     np.testing.assert_allclose(out[1], [15.0, 5.0, 10.0], rtol=1e-9)
     assert np.isfinite(out[2]).all() and (out[2] > 0).all()
@@ -275,7 +275,7 @@ def test_pooled_season_follows_the_spring_festival():
     shape = np.array([200.0 if mo == festival_month(yr) else 100.0 for yr in range(2018, 2023) for mo in range(1, 13)])
     sizes = np.linspace(0.5, 5.0, 10)
     blocks = [(np.arange(10), np.stack([shape * k for k in sizes]))]
-    out = pooled_season(blocks, np.full(10, 2018 * 12), 2, Settings())
+    out, _mixed = pooled_season(blocks, np.full(10, 2018 * 12), 2, Settings())
     ratio = out[:, 0] / out[:, 1]
     assert ((ratio > 1.8) & (ratio < 2.2)).all(), ratio
     np.testing.assert_allclose(out.sum(axis=1) / sizes, 300.0, rtol=0.05)  # the pair holds 200 + 100
@@ -539,9 +539,7 @@ def test_the_pooled_index_keeps_a_series_own_pattern_as_far_as_its_evidence_goes
 
     mat = np.vstack([y, noisy])
     starts = np.array([start, start])
-    pure, mixed = pooled_season(
-        [(np.arange(2), mat)], starts, h, Settings(spring_festival=False, season_group_js=0.0), both=True
-    )
+    pure, mixed = pooled_season([(np.arange(2), mat)], starts, h, Settings(spring_festival=False, season_group_js=0.0))
     assert np.isfinite(pure).all() and np.isnan(mixed).all()
-    pure_on, mixed_on = pooled_season([(np.arange(2), mat)], starts, h, Settings(spring_festival=False), both=True)
+    pure_on, mixed_on = pooled_season([(np.arange(2), mat)], starts, h, Settings(spring_festival=False))
     assert pure_on == pytest.approx(pure) and np.isfinite(mixed_on).all()
