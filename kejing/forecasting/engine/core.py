@@ -62,6 +62,7 @@ class Panel:
     freq: str = "month"
     phase: int = 0
     detected: bool = False
+    rows_empty: int = 0  # rows whose y cell was empty, left out as if the row were not there
 
     @property
     def season(self) -> int:
@@ -90,6 +91,8 @@ class Panel:
             "periods_filled": self.periods_filled,
             "rows_summed": self.rows_summed,
         }
+        if self.rows_empty:
+            out["rows_empty"] = self.rows_empty
         said = []
         if self.freq != "month":
             how = "按日期间隔识别 / told by the dates' spacing" if self.detected else "按指定频率 / as asked"
@@ -99,6 +102,8 @@ class Panel:
                 f"{self.periods_filled} 个序列内缺失的{word}按 0 计 / {self.periods_filled} {self.freq}(s) missing "
                 "inside a series counted as 0"
             )
+        if self.rows_empty:
+            said.append(f"{self.rows_empty} 行 y 为空,未计入 / {self.rows_empty} row(s) with an empty y left out")
         if self.rows_summed:
             said.append(
                 f"{self.rows_summed} 行与同一序列同{word}的行相加 / {self.rows_summed} row(s) added to another row of "
@@ -169,7 +174,14 @@ def _periods(ds: pd.Series, codes: np.ndarray, freq: str) -> tuple[np.ndarray, s
 
 def to_panel(df: Any, freq: str = "month") -> Panel:
     """Normalise a pandas/polars long frame into a :class:`Panel` (sorted ids, gap periods filled with 0, rows of
-    one period summed; ``freq`` as :func:`_periods` reads it)."""
+    one period summed; ``freq`` as :func:`_periods` reads it).
+
+    A row with an empty ``y`` is left out, as if it were not in the file: inside a series its month then counts
+    as 0 like any month without a row, before a series' first or after its last figure it is not part of the
+    series. Why: exports of sales systems leave a cell empty for "no figure" as often as they leave the row out,
+    and refusing the whole file over it scored nothing; the reading's note says how many rows it was. A ``y``
+    that is text (``many``) is still refused with its line: that is a mistake, not a missing figure.
+    """
     if hasattr(df, "to_pandas") and not isinstance(df, pd.DataFrame):
         df = df.to_pandas()
     if not isinstance(df, pd.DataFrame):
@@ -189,12 +201,22 @@ def to_panel(df: Any, freq: str = "month") -> Panel:
         raise ForecastInputError(f"第 {row + 2} 行 unique_id 为空 / row {row + 2}: unique_id is empty")
     month, chosen, phase = _periods(df["ds"], codes, freq)
     y = pd.to_numeric(df["y"], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(y)
+    # an empty y is a month without a figure, read like a month without a row (see the docstring); a text that
+    # is not a number, or an infinity, is a mistake and refused with its file line
+    empty = (df["y"].isna() | (df["y"].astype(str).str.strip() == "")).to_numpy()
+    bad = ~np.isfinite(y) & ~empty
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raw = df["y"].iloc[row]
-        shown = "空 / empty" if pd.isna(raw) else repr(str(raw))
+        shown = repr(str(df["y"].iloc[row]))
         raise ForecastInputError(f"第 {row + 2} 行 y 不是数字 / row {row + 2}: y {shown} is not a number")
+    dropped = int(empty.sum())
+    if dropped:
+        if dropped == len(y):
+            raise ForecastInputError("y 列全部为空 / every y is empty: nothing to forecast")
+        keep = ~empty
+        kept, codes = np.unique(codes[keep], return_inverse=True)
+        ids = ids[kept]
+        month, y = month[keep], y[keep]
     order = np.lexsort((month, codes))
     codes, month, y = codes[order], month[order], y[order]
     bounds = np.flatnonzero(np.diff(codes)) + 1
@@ -213,7 +235,7 @@ def to_panel(df: Any, freq: str = "month") -> Panel:
             filled += span - present
             summed += (b - a) - present
             values.append(np.bincount(mo - first, weights=y[a:b], minlength=span))
-    return Panel(list(ids), starts, values, filled, summed, chosen, phase, freq == "auto")
+    return Panel(list(ids), starts, values, filled, summed, chosen, phase, freq == "auto", dropped)
 
 
 def _run_chunk(flat: np.ndarray, lengths: np.ndarray, starts: Sequence[int], h: int, method: str, settings: Settings):

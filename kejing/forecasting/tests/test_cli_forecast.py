@@ -131,13 +131,32 @@ def test_backtest_reads_tab_and_semicolon_files_and_names_bad_cells(tmp_path, ca
         scores = {k: (v["mase"], v["wape"]) for k, v in methods.items()}
         expected = expected or scores
         assert scores == expected  # same data, same scores, whatever the separator
-    # an empty y cell: refused, row named (header = line 1, so the 5th data row is line 6)
-    frame.loc[4, "y"] = None
-    frame.to_csv(tmp_path / "gap.csv", index=False)
-    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--input"]
-    assert main([*args, str(tmp_path / "gap.csv")]) == 2
-    error = json.loads(capsys.readouterr().out)["error"]
-    assert "row 6: y 空 / empty is not a number" in error
+    # an empty y cell is a month without a figure: the file scores exactly as the same file without that row
+    # (series a's 5th month then counts as 0 inside the series, the documented rule for a missing month), and
+    # the reading says so; series b's last two cells empty just end it two months earlier
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
+    gap = frame.copy()
+    gap.loc[4, "y"] = None
+    b_rows = gap.index[gap.unique_id == "b"]
+    gap.loc[b_rows[-2:], "y"] = None
+    gap.to_csv(tmp_path / "gap.csv", index=False)
+    gap.dropna(subset=["y"]).to_csv(tmp_path / "rows_out.csv", index=False)
+    assert main([*args, str(tmp_path / "gap.csv")]) == 0
+    with_empty = json.loads(capsys.readouterr().out)
+    assert main([*args, str(tmp_path / "rows_out.csv")]) == 0
+    without_rows = json.loads(capsys.readouterr().out)
+    for method in ("kejing", "seasonal_naive", "auto_ets"):
+        for score in ("mase", "wape"):
+            assert with_empty["methods"][method][score] == without_rows["methods"][method][score]
+    # 74 rows in the file, 3 of them empty: 71 figures read, one month filled inside series a
+    assert with_empty["input"]["rows"] == 71 and with_empty["input"]["rows_empty"] == 3
+    assert with_empty["input"]["periods_filled"] == 1
+    assert "3 row(s) with an empty y left out" in with_empty["input"]["note"]
+    assert "rows_empty" not in without_rows["input"]
+    # a file of empty figures only has nothing to forecast: refused with a reason
+    frame.assign(y=None).to_csv(tmp_path / "none.csv", index=False)
+    assert main([*args, str(tmp_path / "none.csv")]) == 2
+    assert "every y is empty" in json.loads(capsys.readouterr().out)["error"]
     # wrong column names: the message lists what the file has
     frame.rename(columns={"y": "sales"}).to_csv(tmp_path / "cols.csv", index=False)
     assert main([*args, str(tmp_path / "cols.csv")]) == 2
