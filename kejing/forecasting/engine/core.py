@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import tradingdays
 from .blend import blend_regular, season_intermittent
 from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
 from .months import MonthError, bare_years, read_dates
@@ -284,6 +285,16 @@ def forecast_panel(
     n = len(panel.values)
     if n == 0:
         return (np.zeros((0, h)), np.zeros((0, h)), [], [], []) if details else (np.zeros((0, h)), np.zeros((0, h)), [])
+    # the Kejing method forecasts monthly series without their months' weekday make-up and puts the forecast
+    # months' back at the end (tradingdays.py); fitted here, once, so local, process and Dask runs stay identical
+    monthly = method == "kejing" and panel.freq == "month"
+    days = tradingdays.fit(panel.values, panel.starts, settings) if monthly else None
+    ahead = None
+    if days is not None:
+        lengths = np.array([len(y) for y in panel.values])
+        factors = days.factors(panel.starts, lengths + h)
+        ahead = np.stack([f[k:] for f, k in zip(factors, lengths.tolist(), strict=True)])
+        panel = replace(panel, values=[y / f[: len(y)] for y, f in zip(panel.values, factors, strict=True)])
     workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
     if n_jobs != 1 and dask_client is None and workers > 1:
         # a few hundred series would be one chunk, one process: split them so that every process gets a share
@@ -330,6 +341,8 @@ def forecast_panel(
                 items[i] = replace(x, mean=x.mean * f, sigma=x.sigma * f)
     means = np.vstack([x.mean for x in items])
     sigmas = np.vstack([x.sigma for x in items])
+    if ahead is not None:
+        means, sigmas = means * ahead, sigmas * ahead
     models = [x.model for x in items]
     if details:
         return means, sigmas, models, [x.resid for x in items], [x.pool for x in items]

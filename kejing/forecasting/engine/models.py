@@ -120,6 +120,12 @@ class Settings:
     # The pooled seasonal candidate (blend.pooled_season): each series' index is the call's plus the James-Stein
     # share of its own deviation from it (blend._toward_group), times this; 0 = the call's index alone.
     season_group_js: float = 1.0
+    # Trading days (tradingdays.py): monthly series are divided by the effect of their months' weekday make-up,
+    # fitted over the call and kept when its F test gives p <= `trading_days_p`; each series keeps the
+    # James-Stein share of its own deviation from the call's effect, times `trading_days_js` (0 = the call's).
+    trading_days: bool = True
+    trading_days_p: float = 0.01
+    trading_days_js: float = 1.0
     # Each year of detrended ratios weighs this much less than the year after it (seasonal patterns drift;
     # 1.0 = the plain classical average). 0.9 was neutral on the M3 tuning sets (see docs).
     season_decay: float = 0.9
