@@ -1,8 +1,9 @@
 """Commands this app adds to ``kejing`` (see ``kejing/cli.py``); none of them needs the database.
 
 * ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--n-jobs N]
-  [--spring-festival auto|on|off] [--json]``
-* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--n-jobs N] [--spring-festival auto|on|off]``
+  [--spring-festival auto|on|off] [--trading-days on|off] [--json]``
+* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--n-jobs N] [--spring-festival auto|on|off]
+  [--trading-days on|off]``
 * ``kejing allocate --input LINES.csv --supply SUPPLY.csv --output FILE.csv [--mode tier --tier-caps CAPS.csv]``
 * ``kejing bench forecast --series N [--json]`` and ``kejing bench allocate --lines N [--json]``
 * ``kejing cycle open-round [--month YYYY-MM]``, ``kejing cycle open-week [--date D]``,
@@ -151,6 +152,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             step=args.step,
             n_jobs=args.n_jobs,
             spring_festival=args.spring_festival,
+            settings=_settings(args),
             progress=None if args.quiet else _progress,
         )
     except ValueError as exc:
@@ -186,6 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             method=args.method,
             n_jobs=args.n_jobs,
             spring_festival=args.spring_festival,
+            settings=_settings(args),
         )
     except ValueError as exc:
         return _fail(args, exc)
@@ -354,6 +357,20 @@ def _festival_argument(parser: argparse.ArgumentParser) -> None:
         help="move the January/February peak with the lunar festival: auto (where the history shows it, the "
         "default), on (always, where it can be estimated), off (never)",
     )
+    parser.add_argument(
+        "--trading-days",
+        default="on",
+        choices=["on", "off"],
+        help="forecast monthly series without the effect of their months' weekday make-up where the file shows "
+        "one (on, the default; an F test decides), or never (off)",
+    )
+
+
+def _settings(args: argparse.Namespace):
+    """The engine settings the command line changes (only the trading-day switch; the rest are the defaults)."""
+    from .engine import Settings
+
+    return Settings(trading_days=getattr(args, "trading_days", "on") == "on")
 
 
 def _period_arguments(parser: argparse.ArgumentParser) -> None:

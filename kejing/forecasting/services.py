@@ -81,6 +81,26 @@ def festival_setting() -> str:
         raise ForecastError(f"预测政策 [model] spring_festival / forecasting policy: {exc}") from None
 
 
+def trading_days_setting() -> bool:
+    """The policy's trading-day switch for the model forecast (``[model] trading_days``: true or false; missing =
+    true): whether the engine may take the effect of a month's weekday make-up out of the history where the F
+    test finds one (docs/forecasting-engine.md). A company whose orders do not follow the week sets false."""
+    value = policy()["model"].get("trading_days", True)
+    if not isinstance(value, bool):
+        raise ForecastError(
+            f"预测政策 [model] trading_days 应为 true 或 false / forecasting policy: [model] trading_days must be "
+            f"true or false, not {value!r}"
+        )
+    return value
+
+
+def model_settings():
+    """The engine settings of the policy (the trading-day switch; the festival word goes as its own argument)."""
+    from .engine import Settings
+
+    return Settings(trading_days=trading_days_setting())
+
+
 # -- specs ----------------------------------------------------------------------------------------------------
 def _date(value: Any) -> dt.date | None:
     if value in (None, ""):
@@ -489,6 +509,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         raise ForecastError("没有可用的历史销量 / there is no sales history to learn from")
     horizon = 2  # the month in progress and the target month
     festival = festival_setting()
+    settings = model_settings()
     fc = _engine().forecast(
         df,
         horizon,
@@ -496,6 +517,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         level=(80,),
         method=method or conf["method"],
         spring_festival=festival,
+        settings=settings,
     )
     fc = fc[pd.to_datetime(fc["ds"]) == pd.Timestamp(rnd.target)]
     unit_fc = {
@@ -550,7 +572,8 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
             action="forecast_model",
             obj=rnd,
             changes={"lines": [None, len(updates) + len(model_only)]},
-            note=f"series {len(unit_fc)}, method {name}, spring festival {festival}",
+            note=f"series {len(unit_fc)}, method {name}, trading days {'on' if settings.trading_days else 'off'}, "
+            f"spring festival {festival}",
         )
     if job:
         job.progress(3, 3, "完成 / done")
@@ -561,6 +584,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         "locked_lines": len(model_only),
         "model": name,
         "spring_festival": festival,
+        "trading_days": settings.trading_days,
     }
 
 
@@ -617,6 +641,7 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
     alive = df.loc[df["ds"] == df["ds"].max(), "unique_id"].unique()
     df = df[df["unique_id"].isin(alive)]
     festival = festival_setting()
+    settings = model_settings()
     methods = ("kejing", "seasonal_naive", "auto_ets") if auto_ets else ("kejing", "seasonal_naive")
     # each series in two groupings, its spec's price class and its region unit: where does the model do badly?
     price_of = dict(Spec.objects.values_list("pk", "price_class"))
@@ -631,6 +656,7 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
         season=int(conf["season"]),
         methods=methods,
         spring_festival=festival,
+        settings=settings,
         progress=(lambda done, total, message: job.progress(done, total, message)) if job else None,
         groups=groups,
     )
@@ -673,6 +699,7 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
         "last_month": f"{last_month:%Y-%m}",
         "scope": "" if units is None or staff is None else staff.unit.name,
         "spring_festival": festival,
+        "trading_days": settings.trading_days,
     }
 
 

@@ -131,6 +131,10 @@ def home(request):
             ctx["festival"] = services.festival_setting()
         except services.ForecastError as exc:
             ctx["festival_error"] = str(exc)
+        try:
+            ctx["trading_days"] = services.trading_days_setting()
+        except services.ForecastError as exc:
+            ctx["trading_days_error"] = str(exc)
     return render(request, "forecasting/home.html", ctx)
 
 

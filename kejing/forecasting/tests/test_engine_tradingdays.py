@@ -128,3 +128,32 @@ def test_festival_months_stay_out_of_the_fit():
     assert not np.isin(months % 12, [0, 1]).any() and len(months) == 50
     _, months = tradingdays._residuals(mat, START, 12, skip_festival=False)
     assert len(months) == 60 and months[0] == START + 6
+
+
+def test_the_command_line_switch(tmp_path):
+    import pandas as pd
+
+    from kejing.cli import main
+    from kejing.forecasting.engine import forecast
+
+    panel = _panel(PLANTED, n=12, noise=0.01)
+    rows = [
+        {"unique_id": uid, "ds": f"{(START + k) // 12}-{(START + k) % 12 + 1:02d}-01", "y": v}
+        for uid, y in zip(panel.ids, panel.values, strict=True)
+        for k, v in enumerate(y)
+    ]
+    src = tmp_path / "shops.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    out = {}
+    for word in ("on", "off"):
+        dst = tmp_path / f"{word}.csv"
+        assert (
+            main(
+                ["forecast", "run", "--input", str(src), "--horizon", "3", "--output", str(dst), "--trading-days", word]
+            )
+            == 0
+        )
+        out[word] = pd.read_csv(dst)["yhat"].to_numpy()
+    # off is the engine without the adjustment, on is not (the planted effect is found)
+    plain = forecast(pd.DataFrame(rows), 3, settings=Settings(trading_days=False))["yhat"].to_numpy()
+    assert np.allclose(out["off"], plain, atol=1e-4) and not np.allclose(out["on"], out["off"], rtol=1e-3)

@@ -147,3 +147,42 @@ def test_the_model_job_page_says_what_the_run_did(cycle_data, login, monkeypatch
     resp = client.post("/forecasting/model/", {"month": "2026-12"})
     page = client.get(resp["Location"]).content.decode()
     assert "未写入任何数据" in page and "[model] spring_festival" in page
+
+
+def _with_trading_days(monkeypatch, value):
+    real = services.policy
+
+    def patched():
+        data = dict(real())
+        data["model"] = {**data["model"], "trading_days": value}
+        return data
+
+    monkeypatch.setattr(services, "policy", patched)
+
+
+def test_the_trading_day_switch_reaches_the_model_run_its_audit_and_the_pages(cycle_data, login, monkeypatch):
+    from kejing.forecasting import engine
+
+    seen: list = []
+
+    class Spy:
+        @staticmethod
+        def forecast(*args, **kwargs):
+            seen.append(kwargs["settings"].trading_days)
+            return engine.forecast(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_engine", lambda: Spy)
+    assert services.run_model(cycle_data.round)["trading_days"] is True  # the shipped policy
+    _with_trading_days(monkeypatch, False)
+    assert services.run_model(cycle_data.round)["trading_days"] is False
+    assert seen == [True, False]
+    notes = list(AuditLog.objects.filter(action="forecast_model").order_by("pk").values_list("note", flat=True))
+    assert ["trading days on" in notes[0], "trading days off" in notes[1]] == [True, True]
+    page = login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+    assert 'id="trading-days-setting"' in page and "不调整(政策:false)" in page
+    # a word where true/false belongs stops the run before anything is written, and the page names the field
+    _with_trading_days(monkeypatch, "yes")
+    with pytest.raises(services.ForecastError, match=r"\[model\] trading_days must be true or false"):
+        services.run_model(cycle_data.round)
+    assert AuditLog.objects.filter(action="forecast_model").count() == 2
+    assert "[model] trading_days" in login(cycle_data.org.mm1).get("/forecasting/").content.decode()
