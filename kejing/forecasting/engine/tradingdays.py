@@ -12,7 +12,9 @@ divided by the fitted effect and multiplies the effect of the forecast months ba
 The regression (all positive series of at least three seasons, ``months`` since year 0 as in ``Panel``):
 
 * residual of a month: log y minus its centred 2x12 moving average minus the series' mean of that residual
-  for its calendar month (what the seasonal index holds);
+  for its calendar month (what the seasonal index holds); where most series have only 25-35 months, instead
+  the year-on-year log change less the series' mean change, against the change of the regressors over the
+  same year (no year lost to the moving average, at twice the noise);
 * regressors: the number of Mondays ... Saturdays in the month minus their mean over the 400-year Gregorian
   cycle for that calendar month (Sunday is the reference; a leap February counts its extra day);
 * the call's effect: weighted least squares of the months' mean residual (over the series that have the month)
@@ -71,6 +73,7 @@ class TradingDays:
     series: np.ndarray  # series x 6
     p_value: float
     months: int  # months that entered the call's regression
+    form: str = "ma"  # the residuals it was fitted on: around a moving average, or year-on-year changes
 
     def factors(self, starts: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
         """The multiplicative effect on each series' ``lengths[i]`` months from ``starts[i]`` (one matrix product
@@ -99,6 +102,25 @@ def _residuals(mat: np.ndarray, start: int, m: int, skip_festival: bool) -> tupl
     return resid[:, keep], start + t[keep]
 
 
+def _yoy_residuals(mat: np.ndarray, start: int, m: int, skip_festival: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Year-on-year log changes (rows x months) less each series' mean change, and the absolute month of each
+    column; their regressors are the change of the weekday deviations over the same year (:func:`_regressors`)."""
+    logs = np.log(mat)
+    d = logs[:, m:] - logs[:, :-m]
+    d = d - d.mean(axis=1, keepdims=True)
+    t = np.arange(m, mat.shape[1])
+    pos = (start + t) % m
+    keep = pos >= 2 if skip_festival else np.ones(len(t), dtype=bool)
+    return d[:, keep], start + t[keep]
+
+
+def _regressors(months: np.ndarray, form: str) -> np.ndarray:
+    """The regressors of each month for residuals of ``form`` (``ma``: :func:`_residuals`, ``yoy``)."""
+    if form == "yoy":
+        return deviations(months) - deviations(np.asarray(months) - 12)
+    return deviations(months)
+
+
 def fit(values: list[np.ndarray], starts: np.ndarray, settings: Settings) -> TradingDays | None:
     """The trading-day effect of a call of monthly series, or ``None`` (off, too little data, not significant)."""
     from scipy.special import fdtrc  # the F distribution's upper tail (scipy.stats takes a second to import)
@@ -107,15 +129,21 @@ def fit(values: list[np.ndarray], starts: np.ndarray, settings: Settings) -> Tra
     if not settings.trading_days or m != 12 or not values:
         return None
     skip = bool(settings.spring_festival)
+    positive = [i for i, y in enumerate(values) if len(y) > 2 * m and y.min() > 0]
+    # the residuals around a moving average where most series have three seasons; year-on-year changes (twice
+    # the noise, but no moving average to lose a year to) where most have only two
+    form = "ma" if 2 * sum(len(values[i]) >= 3 * m for i in positive) >= len(positive) else "yoy"
+    shortest = 3 * m if form == "ma" else 2 * m + 1
     layouts: dict[tuple[int, int], list[int]] = {}
-    for i, y in enumerate(values):
-        if len(y) >= 3 * m and y.min() > 0:
-            layouts.setdefault((int(starts[i]), len(y)), []).append(i)
+    for i in positive:
+        if len(values[i]) >= shortest:
+            layouts.setdefault((int(starts[i]), len(values[i])), []).append(i)
     if not layouts:
         return None
+    how = _residuals if form == "ma" else _yoy_residuals
     blocks = []  # (rows, residuals, months)
     for (start, _n), rows in layouts.items():
-        resid, months = _residuals(np.stack([values[i] for i in rows]), start, m, skip)
+        resid, months = how(np.stack([values[i] for i in rows]), start, m, skip)
         blocks.append((np.asarray(rows), resid, months))
     first = min(int(b[2][0]) for b in blocks)
     span = max(int(b[2][-1]) for b in blocks) - first + 1
@@ -125,10 +153,12 @@ def fit(values: list[np.ndarray], starts: np.ndarray, settings: Settings) -> Tra
         total[months - first] += resid.sum(axis=0)
         count[months - first] += len(rows)
     have = np.flatnonzero(count > 0)
-    dof = len(have) - WEEKDAYS - m  # the calendar-month means took one degree of freedom each
+    # the calendar-month means took one degree of freedom each (a series' mean change, one)
+    lost = m if form == "ma" else 1
+    dof = len(have) - WEEKDAYS - lost
     if dof < WEEKDAYS:
         return None
-    x = deviations(have + first) * np.sqrt(count[have])[:, None]
+    x = _regressors(have + first, form) * np.sqrt(count[have])[:, None]
     r = total[have] / np.sqrt(count[have])  # sqrt(count) x the month's mean residual
     gram = x.T @ x
     beta = np.linalg.solve(gram + 1e-3 * float(count[have].sum()) * np.eye(WEEKDAYS), x.T @ r)  # a tiny ridge
@@ -141,8 +171,8 @@ def fit(values: list[np.ndarray], starts: np.ndarray, settings: Settings) -> Tra
     own = np.tile(beta, (len(values), 1))
     if settings.trading_days_js > 0:
         for rows, resid, months in blocks:
-            own[rows] = _toward_call(resid, deviations(months), beta, m, settings.trading_days_js)
-    return TradingDays(beta, own, p_value, len(have))
+            own[rows] = _toward_call(resid, _regressors(months, form), beta, lost, settings.trading_days_js)
+    return TradingDays(beta, own, p_value, len(have), form)
 
 
 def _toward_call(resid: np.ndarray, x: np.ndarray, call: np.ndarray, m: int, js: float) -> np.ndarray:

@@ -86,8 +86,8 @@ def test_no_effect_no_adjustment():
     on, _, _ = forecast_panel(train, 12, "kejing", Settings())
     off, _, _ = forecast_panel(train, 12, "kejing", Settings(trading_days=False))
     assert np.array_equal(on, off)
-    # too short (under three seasons), quarterly, or switched off: nothing is fitted
-    short = _panel(PLANTED, months=30)
+    # two seasons and one month at least; quarterly, or switched off: nothing is fitted
+    short = _panel(PLANTED, months=24)
     assert tradingdays.fit(short.values, short.starts, Settings()) is None
     planted = _panel(PLANTED)
     assert tradingdays.fit(planted.values, planted.starts, Settings(trading_days=False)) is None
@@ -157,3 +157,23 @@ def test_the_command_line_switch(tmp_path):
     # off is the engine without the adjustment, on is not (the planted effect is found)
     plain = forecast(pd.DataFrame(rows), 3, settings=Settings(trading_days=False))["yhat"].to_numpy()
     assert np.allclose(out["off"], plain, atol=1e-4) and not np.allclose(out["on"], out["off"], rtol=1e-3)
+
+
+def test_histories_of_two_to_three_years_use_year_on_year_changes():
+    # 30 months: no three seasons for the moving average, so the call is fitted on year-on-year log changes
+    # against the change of the weekday deviations over the same year; the planted effect is found again
+    panel = _panel(PLANTED, months=30, noise=0.005)
+    fitted = tradingdays.fit(panel.values, panel.starts, Settings())
+    assert fitted is not None and fitted.form == "yoy"
+    assert fitted.call == pytest.approx(PLANTED, abs=0.01)
+    # 18 months of changes (months 13-30: January 2016 to June 2017) less the four January/February ones = 14
+    assert fitted.months == 14
+    # a call of mostly three-year histories keeps the moving-average form
+    assert tradingdays.fit(_panel(PLANTED).values, _panel(PLANTED).starts, Settings()).form == "ma"
+    # by hand: the regressor of a month is the change of its deviations over the year; March 2024 against
+    # March 2023 (31 days from a Wednesday: five Wednesdays, Thursdays, Fridays)
+    march24, march23 = month_index(2024, 3), month_index(2023, 3)
+    change = tradingdays._regressors(np.array([march24]), "yoy")[0]
+    counts = tradingdays.weekday_counts(np.array([march24, march23]))
+    assert change == pytest.approx(counts[0, :6] - counts[1, :6])
+    assert change.tolist() == [0, 0, -1, -1, 0, 1]
