@@ -163,6 +163,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         if "kejing_vs_auto_ets" in out:
             r = out["kejing_vs_auto_ets"]
             print(f"kejing / auto_ets: MASE x{r['mase_ratio']}, WAPE x{r['wape_ratio']}")
+        if "weekday_effect" in out:
+            w = out["weekday_effect"]
+            print(f"工作日效应 / weekday effect: {w['found']} / {w['folds']} 折 / folds")
         if "note" in out:
             print(out["note"])
         if "note" in out["input"]:
@@ -199,6 +202,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"已写入 {k} 个序列的预测 / wrote forecasts of {k} series to {args.output}")
     if "note" in read:
         print(read["note"])
+    effect = out.attrs.get("weekday_effect", {})
+    if effect.get("found"):
+        per = ", ".join(f"{d} {v:+.2f} %" for d, v in effect["percent_per_day"].items())
+        print(
+            f"已扣除工作日效应 / weekday effect taken out (p = {effect['p_value']}; "
+            f"each day in place of a Sunday: {per})"
+        )
     return 0
 
 

@@ -519,6 +519,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         spring_festival=festival,
         settings=settings,
     )
+    effect = fc.attrs.get("weekday_effect", {"found": False})
     fc = fc[pd.to_datetime(fc["ds"]) == pd.Timestamp(rnd.target)]
     unit_fc = {
         tuple(int(x) for x in uid.split(":")): (max(0.0, yhat), max(0.0, lo), max(0.0, hi))
@@ -585,6 +586,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         "model": name,
         "spring_festival": festival,
         "trading_days": settings.trading_days,
+        "weekday_effect": effect,
     }
 
 

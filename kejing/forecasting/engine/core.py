@@ -239,6 +239,15 @@ def to_panel(df: Any, freq: str = "month") -> Panel:
     return Panel(list(ids), starts, values, filled, summed, chosen, phase, freq == "auto", dropped)
 
 
+def weekday_effect(panel: Panel, method: str, settings: Settings) -> tradingdays.TradingDays | None:
+    """The trading-day effect ``method`` applies to ``panel``: the Kejing method's on monthly panels where
+    :func:`tradingdays.fit` finds one, else None. Cheap (0.05 s for 20,000 series), so :func:`forecast` and the
+    backtest refit it to report it rather than thread it out of :func:`forecast_panel`."""
+    if method != "kejing" or panel.freq != "month":
+        return None
+    return tradingdays.fit(panel.values, panel.starts, settings)
+
+
 def _run_chunk(flat: np.ndarray, lengths: np.ndarray, starts: Sequence[int], h: int, method: str, settings: Settings):
     """Forecast the series of one chunk (module-level so that processes and Dask workers can import it).
 
@@ -287,8 +296,7 @@ def forecast_panel(
         return (np.zeros((0, h)), np.zeros((0, h)), [], [], []) if details else (np.zeros((0, h)), np.zeros((0, h)), [])
     # the Kejing method forecasts monthly series without their months' weekday make-up and puts the forecast
     # months' back at the end (tradingdays.py); fitted here, once, so local, process and Dask runs stay identical
-    monthly = method == "kejing" and panel.freq == "month"
-    days = tradingdays.fit(panel.values, panel.starts, settings) if monthly else None
+    days = weekday_effect(panel, method, settings)
     ahead = None
     if days is not None:
         lengths = np.array([len(y) for y in panel.values])
@@ -481,4 +489,6 @@ def forecast(
 
         return pl.from_pandas(frame)
     frame.attrs["input"] = panel.reading()
+    days = weekday_effect(panel, method, settings)
+    frame.attrs["weekday_effect"] = days.summary() if days is not None else {"found": False}
     return frame

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Panel, call_settings, forecast_panel, to_panel
+from .core import Panel, call_settings, forecast_panel, to_panel, weekday_effect
 from .models import METHODS, Settings
 
 
@@ -168,6 +168,14 @@ def backtest(
                 "mase": round(float(np.mean(terms)), 4) if terms else None,
                 "wape": round(err / act, 4) if act > 0 else None,
             }
+    if "kejing" in methods and panel.freq == "month" and settings.trading_days:
+        # where the Kejing method took a weekday effect out, fold by fold (each fold fits its own)
+        found = [weekday_effect(p, "kejing", settings) for p, _ in fold_data]
+        result["weekday_effect"] = {
+            "folds": len(found),
+            "found": sum(d is not None for d in found),
+            "p_values": [None if d is None else float(f"{d.p_value:.3g}") for d in found],
+        }
     if result["windows"] == 0:
         need = horizon + result["step"] * (folds - 1)
         result["note"] = (

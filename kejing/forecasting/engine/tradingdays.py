@@ -75,6 +75,20 @@ class TradingDays:
     months: int  # months that entered the call's regression
     form: str = "ma"  # the residuals it was fitted on: around a moving average, or year-on-year changes
 
+    def summary(self) -> dict:
+        """What a planner is told: the test's p-value, the months it rests on, the form of the residuals, and the
+        call's effect of one more Monday ... Saturday in place of a Sunday, in per cent."""
+        return {
+            "found": True,
+            "p_value": float(f"{self.p_value:.3g}"),
+            "months": self.months,
+            "form": self.form,
+            "percent_per_day": {
+                day: round(100 * float(np.expm1(b)), 2)
+                for day, b in zip(("mon", "tue", "wed", "thu", "fri", "sat"), self.call, strict=True)
+            },
+        }
+
     def factors(self, starts: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
         """The multiplicative effect on each series' ``lengths[i]`` months from ``starts[i]`` (one matrix product
         over the calendar the call spans, then a slice per series)."""

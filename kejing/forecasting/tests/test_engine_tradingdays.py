@@ -177,3 +177,30 @@ def test_histories_of_two_to_three_years_use_year_on_year_changes():
     counts = tradingdays.weekday_counts(np.array([march24, march23]))
     assert change == pytest.approx(counts[0, :6] - counts[1, :6])
     assert change.tolist() == [0, 0, -1, -1, 0, 1]
+
+
+def test_forecast_and_backtest_say_whether_they_took_an_effect_out():
+    import pandas as pd
+
+    from kejing.forecasting.engine import backtest, forecast
+
+    def frame(panel: Panel) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"unique_id": uid, "ds": f"{(START + k) // 12}-{(START + k) % 12 + 1:02d}-01", "y": v}
+                for uid, y in zip(panel.ids, panel.values, strict=True)
+                for k, v in enumerate(y)
+            ]
+        )
+
+    planted = frame(_panel(PLANTED, noise=0.01))
+    told = forecast(planted, 3).attrs["weekday_effect"]
+    assert told["found"] is True and told["form"] == "ma" and told["p_value"] < 1e-6
+    # one more Friday in place of a Sunday: exp(0.03) - 1 = 3.05 %; one more Monday: exp(0.01) - 1 = 1.01 %
+    assert told["percent_per_day"]["fri"] == pytest.approx(3.05, abs=0.6)
+    assert told["percent_per_day"]["mon"] == pytest.approx(1.01, abs=0.6)
+    assert forecast(frame(_panel(None)), 3).attrs["weekday_effect"] == {"found": False}
+    # the backtest counts the folds in which the Kejing method took it out (each fold fits its own)
+    out = backtest(planted, 3, 2, methods=("kejing", "seasonal_naive"))
+    assert out["weekday_effect"]["folds"] == 2 and out["weekday_effect"]["found"] == 2
+    assert "weekday_effect" not in backtest(planted, 3, 2, methods=("seasonal_naive",))
