@@ -25,8 +25,9 @@ The regression (all positive series of at least three seasons, ``months`` since 
   residual variance (``trading_days_js`` times the factor's second term; 0 = the call's effect for all).
 
 January and February are left out of the fit when the Spring Festival setting is on (its move is not a weekday
-effect), and the effect is never applied to anything but monthly series. Measured in docs/forecasting-engine.md
-(round 13): a placebo calendar — each year's weekdays drawn from another year — gives no effect and loses.
+effect; they enter the moving average at their pair's mean, so that the move cannot shift the trend either),
+and the effect is never applied to anything but monthly series. Measured in docs/forecasting-engine.md (round
+13): a placebo calendar — each year's weekdays drawn from another year — gives no effect and loses.
 """
 
 from __future__ import annotations
@@ -102,6 +103,14 @@ class TradingDays:
 def _residuals(mat: np.ndarray, start: int, m: int, skip_festival: bool) -> tuple[np.ndarray, np.ndarray]:
     """Log residuals (rows x months) of series of one layout after trend and calendar-month means, and the
     absolute month of each column; January/February columns dropped when ``skip_festival``."""
+    if skip_festival:
+        # January and February at their pair's mean before the moving average: the pair's sum does not depend on
+        # where the festival falls, while a peak that moves between them would move the trend (the 2x12 average
+        # weighs its two ends by half) and leak into the residuals of the months around
+        mat = mat.copy()
+        jan = np.flatnonzero((start + np.arange(mat.shape[1] - 1)) % m == 0)
+        pair = (mat[:, jan] + mat[:, jan + 1]) / 2
+        mat[:, jan], mat[:, jan + 1] = pair, pair
     logs = np.log(mat)
     weights = centred_weights(m)
     off = (len(weights) - 1) // 2

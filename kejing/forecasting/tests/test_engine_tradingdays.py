@@ -204,3 +204,29 @@ def test_forecast_and_backtest_say_whether_they_took_an_effect_out():
     out = backtest(planted, 3, 2, methods=("kejing", "seasonal_naive"))
     assert out["weekday_effect"]["folds"] == 2 and out["weekday_effect"]["found"] == 2
     assert "weekday_effect" not in backtest(planted, 3, 2, methods=("seasonal_naive",))
+
+
+def test_the_spring_festival_does_not_pass_for_a_weekday_effect():
+    # shops whose sales double in the month of the Spring Festival (January or February by the lunar date): on
+    # its own the moving peak has nothing to do with weekdays, and with January and February out of the fit the
+    # test finds nothing; with a weekday effect planted as well, it finds that effect, not the festival
+    from kejing.forecasting.engine.calendar import festival_month
+
+    def festive(effect):
+        panel = _panel(effect, months=84, noise=0.01)
+        for i, y in enumerate(panel.values):
+            for k in range(len(y)):
+                year, month = divmod(START + k, 12)
+                if month + 1 == festival_month(year):
+                    y[k] *= 2.0
+            panel.values[i] = y
+        return panel
+
+    plain = festive(None)
+    assert tradingdays.fit(plain.values, plain.starts, Settings()) is None
+    planted = festive(PLANTED)
+    fitted = tradingdays.fit(planted.values, planted.starts, Settings())
+    assert fitted is not None and fitted.call == pytest.approx(PLANTED, abs=0.006)
+    # with the festival setting off, January and February stay in the fit and the moving peak leaks into it
+    leaked = tradingdays.fit(planted.values, planted.starts, Settings(spring_festival=False))
+    assert leaked is None or np.abs(leaked.call - PLANTED).max() > np.abs(fitted.call - PLANTED).max()
