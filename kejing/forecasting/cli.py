@@ -380,7 +380,7 @@ def _settings(args: argparse.Namespace):
     """The engine settings the command line changes (only the trading-day switch; the rest are the defaults)."""
     from .engine import Settings
 
-    return Settings(trading_days=getattr(args, "trading_days", "on") == "on")
+    return Settings(trading_days=args.trading_days == "on")
 
 
 def _period_arguments(parser: argparse.ArgumentParser) -> None:

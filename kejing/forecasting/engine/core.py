@@ -239,15 +239,6 @@ def to_panel(df: Any, freq: str = "month") -> Panel:
     return Panel(list(ids), starts, values, filled, summed, chosen, phase, freq == "auto", dropped)
 
 
-def weekday_effect(panel: Panel, method: str, settings: Settings) -> tradingdays.TradingDays | None:
-    """The trading-day effect ``method`` applies to ``panel``: the Kejing method's on monthly panels where
-    :func:`tradingdays.fit` finds one, else None. Cheap (0.05 s for 20,000 series), so :func:`forecast` and the
-    backtest refit it to report it rather than thread it out of :func:`forecast_panel`."""
-    if method != "kejing" or panel.freq != "month":
-        return None
-    return tradingdays.fit(panel.values, panel.starts, settings)
-
-
 def _run_chunk(flat: np.ndarray, lengths: np.ndarray, starts: Sequence[int], h: int, method: str, settings: Settings):
     """Forecast the series of one chunk (module-level so that processes and Dask workers can import it).
 
@@ -286,17 +277,20 @@ def forecast_panel(
     The per-series work (classing, local candidates, backtest origins) runs in the chunks; the pooled part of
     the Kejing method (global autoregressions, learned blend weights: :mod:`.blend`) runs here afterwards, on
     all regular series in series order. With ``details`` also the standardised backtest residuals and
-    calibration pool of each series (see :func:`calibrate_widths`).
+    calibration pool of each series (see :func:`calibrate_widths`) and the weekday effect taken out
+    (:class:`tradingdays.TradingDays`, or None), which :func:`forecast` and the backtest report.
     """
     settings = settings or Settings()
     if method not in METHODS:
         raise ValueError(f"未知预测方法 / unknown method {method!r}; use one of {', '.join(METHODS)}")
     n = len(panel.values)
     if n == 0:
-        return (np.zeros((0, h)), np.zeros((0, h)), [], [], []) if details else (np.zeros((0, h)), np.zeros((0, h)), [])
+        empty = (np.zeros((0, h)), np.zeros((0, h)), [])
+        return (*empty, [], [], None) if details else empty
     # the Kejing method forecasts monthly series without their months' weekday make-up and puts the forecast
     # months' back at the end (tradingdays.py); fitted here, once, so local, process and Dask runs stay identical
-    days = weekday_effect(panel, method, settings)
+    monthly = method == "kejing" and panel.freq == "month"
+    days = tradingdays.fit(panel.values, panel.starts, settings) if monthly else None
     ahead = None
     if days is not None:
         lengths = np.array([len(y) for y in panel.values])
@@ -353,7 +347,7 @@ def forecast_panel(
         means, sigmas = means * ahead, sigmas * ahead
     models = [x.model for x in items]
     if details:
-        return means, sigmas, models, [x.resid for x in items], [x.pool for x in items]
+        return means, sigmas, models, [x.resid for x in items], [x.pool for x in items], days
     return means, sigmas, models
 
 
@@ -466,7 +460,7 @@ def forecast(
     is_polars = not isinstance(df, pd.DataFrame) and type(df).__module__.startswith("polars")
     panel = to_panel(df, freq)
     settings = replace(call_settings(panel, settings, season, spring_festival), levels=tuple(level))
-    means, sigmas, models, resids, pools = forecast_panel(
+    means, sigmas, models, resids, pools, days = forecast_panel(
         panel, horizon, method, settings, n_jobs=n_jobs, dask_client=dask_client, chunk=chunk, details=True
     )
     widths = calibrate_widths(sigmas, resids, pools, level, settings)
@@ -489,6 +483,5 @@ def forecast(
 
         return pl.from_pandas(frame)
     frame.attrs["input"] = panel.reading()
-    days = weekday_effect(panel, method, settings)
     frame.attrs["weekday_effect"] = days.summary() if days is not None else {"found": False}
     return frame

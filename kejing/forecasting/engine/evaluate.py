@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Panel, call_settings, forecast_panel, to_panel, weekday_effect
+from .core import Panel, call_settings, forecast_panel, to_panel
 from .models import METHODS, Settings
 
 
@@ -132,7 +132,9 @@ def backtest(
         outputs = []
         for k, (p, _) in enumerate(fold_data):
             t0 = time.perf_counter()
-            outputs.append(forecast_panel(p, horizon, method, settings, n_jobs=n_jobs, dask_client=dask_client))
+            outputs.append(
+                forecast_panel(p, horizon, method, settings, n_jobs=n_jobs, dask_client=dask_client, details=True)
+            )
             if progress is not None:
                 done = methods.index(method) * len(fold_data) + k + 1
                 progress(
@@ -142,7 +144,15 @@ def backtest(
                     f"{len(p.ids)} 条序列 / series, {time.perf_counter() - t0:.1f} s",
                 )
         seconds = time.perf_counter() - started
-        for (means, _sig, names), (p, actual), sc in zip(outputs, fold_data, scales, strict=True):
+        if method == "kejing" and panel.freq == "month" and settings.trading_days:
+            # where the Kejing method took a weekday effect out, fold by fold (each fold fits its own)
+            found = [out[-1] for out in outputs]
+            result["weekday_effect"] = {
+                "folds": len(found),
+                "found": sum(d is not None for d in found),
+                "p_values": [None if d is None else float(f"{d.p_value:.3g}") for d in found],
+            }
+        for (means, _sig, names, *_rest), (p, actual), sc in zip(outputs, fold_data, scales, strict=True):
             models.update(names)
             for uid, f, a, s in zip(p.ids, means, actual, sc, strict=True):
                 e = np.abs(f[: len(a)] - a)
@@ -168,14 +178,6 @@ def backtest(
                 "mase": round(float(np.mean(terms)), 4) if terms else None,
                 "wape": round(err / act, 4) if act > 0 else None,
             }
-    if "kejing" in methods and panel.freq == "month" and settings.trading_days:
-        # where the Kejing method took a weekday effect out, fold by fold (each fold fits its own)
-        found = [weekday_effect(p, "kejing", settings) for p, _ in fold_data]
-        result["weekday_effect"] = {
-            "folds": len(found),
-            "found": sum(d is not None for d in found),
-            "p_values": [None if d is None else float(f"{d.p_value:.3g}") for d in found],
-        }
     if result["windows"] == 0:
         need = horizon + result["step"] * (folds - 1)
         result["note"] = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kejing.forecasting.engine import tradingdays
@@ -53,6 +54,17 @@ def _panel(effect: np.ndarray | None, n: int = 40, months: int = 72, seed: int =
             y = y * np.exp(dev @ effect)
         values.append(y)
     return Panel([f"s{i}" for i in range(n)], np.full(n, START, dtype=np.int64), values)
+
+
+def _frame(panel: Panel) -> pd.DataFrame:
+    """The panel as the long frame the commands read (``unique_id``, ``ds`` the first of the month, ``y``)."""
+    return pd.DataFrame(
+        [
+            {"unique_id": uid, "ds": f"{(START + k) // 12}-{(START + k) % 12 + 1:02d}-01", "y": v}
+            for uid, y in zip(panel.ids, panel.values, strict=True)
+            for k, v in enumerate(y)
+        ]
+    )
 
 
 def test_a_planted_weekday_effect_is_found_and_forecast():
@@ -131,19 +143,12 @@ def test_festival_months_stay_out_of_the_fit():
 
 
 def test_the_command_line_switch(tmp_path):
-    import pandas as pd
-
     from kejing.cli import main
     from kejing.forecasting.engine import forecast
 
-    panel = _panel(PLANTED, n=12, noise=0.01)
-    rows = [
-        {"unique_id": uid, "ds": f"{(START + k) // 12}-{(START + k) % 12 + 1:02d}-01", "y": v}
-        for uid, y in zip(panel.ids, panel.values, strict=True)
-        for k, v in enumerate(y)
-    ]
+    rows = _frame(_panel(PLANTED, n=12, noise=0.01))
     src = tmp_path / "shops.csv"
-    pd.DataFrame(rows).to_csv(src, index=False)
+    rows.to_csv(src, index=False)
     out = {}
     for word in ("on", "off"):
         dst = tmp_path / f"{word}.csv"
@@ -155,7 +160,7 @@ def test_the_command_line_switch(tmp_path):
         )
         out[word] = pd.read_csv(dst)["yhat"].to_numpy()
     # off is the engine without the adjustment, on is not (the planted effect is found)
-    plain = forecast(pd.DataFrame(rows), 3, settings=Settings(trading_days=False))["yhat"].to_numpy()
+    plain = forecast(rows, 3, settings=Settings(trading_days=False))["yhat"].to_numpy()
     assert np.allclose(out["off"], plain, atol=1e-4) and not np.allclose(out["on"], out["off"], rtol=1e-3)
 
 
@@ -169,7 +174,8 @@ def test_histories_of_two_to_three_years_use_year_on_year_changes():
     # 18 months of changes (months 13-30: January 2016 to June 2017) less the four January/February ones = 14
     assert fitted.months == 14
     # a call of mostly three-year histories keeps the moving-average form
-    assert tradingdays.fit(_panel(PLANTED).values, _panel(PLANTED).starts, Settings()).form == "ma"
+    longer = _panel(PLANTED)
+    assert tradingdays.fit(longer.values, longer.starts, Settings()).form == "ma"
     # by hand: the regressor of a month is the change of its deviations over the year; March 2024 against
     # March 2023 (31 days from a Wednesday: five Wednesdays, Thursdays, Fridays)
     march24, march23 = month_index(2024, 3), month_index(2023, 3)
@@ -180,26 +186,15 @@ def test_histories_of_two_to_three_years_use_year_on_year_changes():
 
 
 def test_forecast_and_backtest_say_whether_they_took_an_effect_out():
-    import pandas as pd
-
     from kejing.forecasting.engine import backtest, forecast
 
-    def frame(panel: Panel) -> pd.DataFrame:
-        return pd.DataFrame(
-            [
-                {"unique_id": uid, "ds": f"{(START + k) // 12}-{(START + k) % 12 + 1:02d}-01", "y": v}
-                for uid, y in zip(panel.ids, panel.values, strict=True)
-                for k, v in enumerate(y)
-            ]
-        )
-
-    planted = frame(_panel(PLANTED, noise=0.01))
+    planted = _frame(_panel(PLANTED, noise=0.01))
     told = forecast(planted, 3).attrs["weekday_effect"]
     assert told["found"] is True and told["form"] == "ma" and told["p_value"] < 1e-6
     # one more Friday in place of a Sunday: exp(0.03) - 1 = 3.05 %; one more Monday: exp(0.01) - 1 = 1.01 %
     assert told["percent_per_day"]["fri"] == pytest.approx(3.05, abs=0.6)
     assert told["percent_per_day"]["mon"] == pytest.approx(1.01, abs=0.6)
-    assert forecast(frame(_panel(None)), 3).attrs["weekday_effect"] == {"found": False}
+    assert forecast(_frame(_panel(None)), 3).attrs["weekday_effect"] == {"found": False}
     # the backtest counts the folds in which the Kejing method took it out (each fold fits its own)
     out = backtest(planted, 3, 2, methods=("kejing", "seasonal_naive"))
     assert out["weekday_effect"]["folds"] == 2 and out["weekday_effect"]["found"] == 2

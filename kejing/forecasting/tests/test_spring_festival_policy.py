@@ -72,19 +72,25 @@ def test_command_line_switch(tmp_path, capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def _with_festival(monkeypatch, value):
+def _with_model(monkeypatch, key: str, value):
+    """The forecasting policy with ``[model] key = value``."""
     real = services.policy
 
     def patched():
         data = dict(real())
-        data["model"] = {**data["model"], "spring_festival": value}
+        data["model"] = {**data["model"], key: value}
         return data
 
     monkeypatch.setattr(services, "policy", patched)
 
 
-def _spy(monkeypatch) -> list:
-    """Record the ``spring_festival`` the model run hands to the engine (the engine still runs)."""
+def _with_festival(monkeypatch, value):
+    _with_model(monkeypatch, "spring_festival", value)
+
+
+def _spy(monkeypatch, read=lambda kwargs: kwargs.get("spring_festival")) -> list:
+    """Record what the model run hands to the engine (``read`` picks it from the keyword arguments; by default
+    the ``spring_festival`` word); the engine still runs."""
     from kejing.forecasting import engine
 
     seen: list = []
@@ -92,7 +98,7 @@ def _spy(monkeypatch) -> list:
     class Spy:
         @staticmethod
         def forecast(*args, **kwargs):
-            seen.append(kwargs.get("spring_festival"))
+            seen.append(read(kwargs))
             return engine.forecast(*args, **kwargs)
 
     monkeypatch.setattr(services, "_engine", lambda: Spy)
@@ -150,34 +156,13 @@ def test_the_model_job_page_says_what_the_run_did(cycle_data, login, monkeypatch
     assert "未写入任何数据" in page and "[model] spring_festival" in page
 
 
-def _with_trading_days(monkeypatch, value):
-    real = services.policy
-
-    def patched():
-        data = dict(real())
-        data["model"] = {**data["model"], "trading_days": value}
-        return data
-
-    monkeypatch.setattr(services, "policy", patched)
-
-
 def test_the_trading_day_switch_reaches_the_model_run_its_audit_and_the_pages(cycle_data, login, monkeypatch):
-    from kejing.forecasting import engine
-
-    seen: list = []
-
-    class Spy:
-        @staticmethod
-        def forecast(*args, **kwargs):
-            seen.append(kwargs["settings"].trading_days)
-            return engine.forecast(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_engine", lambda: Spy)
+    seen = _spy(monkeypatch, lambda kwargs: kwargs["settings"].trading_days)
     first = services.run_model(cycle_data.round)
     assert first["trading_days"] is True  # the shipped policy
     # the fixture's five series are too few and too short for the test to find a weekday effect
     assert first["weekday_effect"] == {"found": False}
-    _with_trading_days(monkeypatch, False)
+    _with_model(monkeypatch, "trading_days", False)
     assert services.run_model(cycle_data.round)["trading_days"] is False
     assert seen == [True, False]
     notes = list(AuditLog.objects.filter(action="forecast_model").order_by("pk").values_list("note", flat=True))
@@ -185,7 +170,7 @@ def test_the_trading_day_switch_reaches_the_model_run_its_audit_and_the_pages(cy
     page = login(cycle_data.org.mm1).get("/forecasting/").content.decode()
     assert 'id="trading-days-setting"' in page and "不调整(政策:false)" in page
     # a word where true/false belongs stops the run before anything is written, and the page names the field
-    _with_trading_days(monkeypatch, "yes")
+    _with_model(monkeypatch, "trading_days", "yes")
     with pytest.raises(services.ForecastError, match=r"\[model\] trading_days must be true or false"):
         services.run_model(cycle_data.round)
     assert AuditLog.objects.filter(action="forecast_model").count() == 2
