@@ -222,6 +222,6 @@ def test_the_spring_festival_does_not_pass_for_a_weekday_effect():
     planted = festive(PLANTED)
     fitted = tradingdays.fit(planted.values, planted.starts, Settings())
     assert fitted is not None and fitted.call == pytest.approx(PLANTED, abs=0.006)
-    # with the festival setting off, January and February stay in the fit and the moving peak leaks into it
-    leaked = tradingdays.fit(planted.values, planted.starts, Settings(spring_festival=False))
-    assert leaked is None or np.abs(leaked.call - PLANTED).max() > np.abs(fitted.call - PLANTED).max()
+    # with the festival setting off, January and February stay in the fit, and the moving peak left in the
+    # residuals drowns the planted effect: the test keeps nothing
+    assert tradingdays.fit(planted.values, planted.starts, Settings(spring_festival=False)) is None
