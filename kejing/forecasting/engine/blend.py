@@ -47,7 +47,7 @@ too few of those as well, the prior weights are used as they are (the old fixed 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -58,6 +58,7 @@ from .models import (
     SeriesForecast,
     Settings,
     _move_festival,
+    auto_ets_forecast,
     centred_weights,
     finish_arrays,
     mean_ratio_variance,
@@ -996,4 +997,33 @@ def blend_regular(
         rows = resid_rows[slot]
         resid = np.vstack(rows) if rows and scale > 0 else None
         out[i] = SeriesForecast(means[slot], sigmas[slot], "blend", resid, "regular")
+    return out
+
+
+def mix_auto_ets(
+    values: list[np.ndarray], blended: list[SeriesForecast], h: int, settings: Settings
+) -> list[SeriesForecast]:
+    """The blended forecasts of a small call, each with ``small_call_ets`` of statsforecast's AutoETS mixed in.
+
+    Why: a call of a few series has too few backtest rows to learn blend weights (fewer than
+    ``blend_min_rows``) or learns them from a handful, so each series gets about the prior combination, fitted
+    to no one; AutoETS chooses its model for that one series. Their errors differ enough that a fifth of
+    AutoETS in the mean beats either (round 14: the sales sets in calls of one series 0.9198 -> 0.9132 x
+    AutoETS's MASE, the 32 first-look runs of calls of at most 10 series 0.9434 -> 0.9297, larger calls
+    unchanged by construction). Only series with two whole seasons (a shorter one gets a non-seasonal AutoETS)
+    and only the mean: the interval stays the blend's, calibrated on its backtests. The AutoETS forecast is held
+    under the blend's cap (``blend_cap`` x last season's peak) like every candidate. Its ~30 ms a series are
+    nothing in a call this small; the mix runs after the chunks, in the calling process, so local, process and
+    Dask runs stay identical.
+    """
+    w = settings.small_call_ets
+    out = []
+    for y, res in zip(values, blended, strict=True):
+        if w <= 0 or len(y) < 2 * settings.season or res.model != "blend":
+            out.append(res)
+            continue
+        ets = np.maximum(np.nan_to_num(auto_ets_forecast(y, h, settings.season).mean), 0.0)
+        if settings.blend_cap > 0 and y[-settings.season :].max() > 0:
+            ets = np.minimum(ets, settings.blend_cap * y[-settings.season :].max())
+        out.append(replace(res, mean=(1 - w) * res.mean + w * ets, model="blend_ets"))
     return out

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import tradingdays
-from .blend import blend_regular, season_intermittent
+from .blend import blend_regular, mix_auto_ets, season_intermittent
 from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
 from .months import MonthError, bare_years, read_dates
 
@@ -332,6 +332,8 @@ def forecast_panel(
         blended = blend_regular(
             [panel.values[i] for i in regular], panel.starts[regular], groups, h, settings, threads=threads
         )
+        if method == "kejing" and n <= settings.small_call_series:
+            blended = mix_auto_ets([panel.values[i] for i in regular], blended, h, settings)
         for i, res in zip(regular, blended, strict=True):
             items[i] = res
     if method == "kejing":

@@ -543,3 +543,70 @@ def test_the_pooled_index_keeps_a_series_own_pattern_as_far_as_its_evidence_goes
     assert np.isfinite(pure).all() and np.isnan(mixed).all()
     pure_on, mixed_on = pooled_season([(np.arange(2), mat)], starts, h, Settings(spring_festival=False))
     assert pure_on == pytest.approx(pure) and np.isfinite(mixed_on).all()
+
+
+def test_growth_does_not_hide_a_smooth_season():
+    # 36 months of 1000 + 10 t plus a triangle of 0..6..1 hundreds (a summer peak), the shape of a growing shop.
+    # Month-on-month changes: 18 of +110 (up the triangle) and 17 of -90 (down): mean |change| 3510 / 35 =
+    # 100.29; every year-on-year change is 120 (the growth), and 120 > 0.8 x 100.29, so the plain rule said "not
+    # seasonal" (nor does the autocorrelation test find it). Centred: month-on-month mean 450 / 35 = 12.857,
+    # |110 - 12.857| = 97.143 and |-90 - 12.857| = 102.857, mean 3497.14 / 35 = 99.918; year-on-year 120 - 120 =
+    # 0 < 0.8 x 99.918: seasonal.
+    from kejing.forecasting.engine.models import _seasonality_significant
+
+    tri = np.array([0, 1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1.0])
+    t = np.arange(36)
+    y = 1000 + 10 * t + 100 * tri[t % 12]
+    d = np.diff(y)
+    assert np.abs(d).sum() == 3510 and np.isclose(np.abs(d - d.mean()).mean(), 3497.142857 / 35)
+    assert not _seasonality_significant(y, 12) and not _seasonality_significant(y, 12, 0.8)
+    assert _seasonality_significant(y, 12, 0.8, centred=True)
+    # centring does not make a trend with noise, or a random walk, seasonal
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        assert not _seasonality_significant(100 + 2 * t + rng.normal(0, 5, 36), 12, 0.8, centred=True)
+        assert not _seasonality_significant(100 + np.cumsum(rng.normal(0, 5, 36)), 12, 0.8, centred=True)
+    # forecast alone, a year ahead, the series now climbs to its summer peak (about 1000 + 10 x 42 + 600 =
+    # 2020 in month 42) instead of running flat near its level
+    ds = pd.date_range("2020-01-01", periods=36, freq="MS")
+    df = pd.DataFrame({"unique_id": "shop", "ds": ds, "y": y})
+    for centred, rises in ((True, True), (False, False)):
+        out = forecast(df, horizon=12, settings=Settings(season_diff_centred=centred, small_call_ets=0))
+        yhat = out["yhat"].to_numpy()
+        assert bool(yhat[6] > 1.3 * yhat[0]) is rises, (centred, yhat.round())
+
+
+def _seasonal_shops(k: int, months: int = 48, seed: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2019-01-01", periods=months, freq="MS")
+    t = np.arange(months)
+    return pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": f"s{i:02d}",
+                "ds": ds,
+                "y": (200 + 20 * i) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * rng.lognormal(0, 0.08, months),
+            }
+        )
+        for i in range(k)
+    )
+
+
+def test_a_small_call_mixes_a_fifth_of_auto_ets_into_each_blend():
+    # three series: the mean is 0.8 x the blend alone + 0.2 x AutoETS on the same history, labelled blend_ets;
+    # the interval is the blend's, moved with its mean
+    df = _seasonal_shops(3)
+    off = Settings(trading_days=False, small_call_ets=0)
+    blend_only = forecast(df, horizon=6, settings=off)
+    ets = forecast(df, horizon=6, method="auto_ets", settings=off)
+    mixed = forecast(df, horizon=6, settings=Settings(trading_days=False))
+    assert set(blend_only["model"]) == {"blend"} and set(mixed["model"]) == {"blend_ets"}
+    expected = 0.8 * blend_only["yhat"].to_numpy() + 0.2 * ets["yhat"].to_numpy()
+    assert np.allclose(mixed["yhat"].to_numpy(), expected)
+    assert not np.allclose(mixed["yhat"].to_numpy(), blend_only["yhat"].to_numpy())
+    assert np.allclose(
+        (mixed["hi_80"] - mixed["yhat"]).to_numpy(), (blend_only["hi_80"] - blend_only["yhat"]).to_numpy()
+    )
+    # eleven series are no small call: nothing mixed in
+    big = forecast(_seasonal_shops(11), horizon=6, settings=Settings(trading_days=False))
+    assert set(big["model"]) == {"blend"}
