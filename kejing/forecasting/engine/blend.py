@@ -1000,6 +1000,9 @@ def blend_regular(
     return out
 
 
+ETS_MAX_SEASON = 24  # statsforecast's ETS has no seasonal component beyond this season length
+
+
 def mix_auto_ets(
     values: list[np.ndarray], blended: list[SeriesForecast], h: int, settings: Settings
 ) -> list[SeriesForecast]:
@@ -1014,12 +1017,16 @@ def mix_auto_ets(
     and only the mean: the interval stays the blend's, calibrated on its backtests. The AutoETS forecast is held
     under the blend's cap (``blend_cap`` x last season's peak) like every candidate. Its ~30 ms a series are
     nothing in a call this small; the mix runs after the chunks, in the calling process, so local, process and
-    Dask runs stay identical.
+    Dask runs stay identical. Not for weeks: statsforecast's ETS has no seasonal model beyond a season of 24
+    periods, so a weekly AutoETS forecasts without the year's pattern (US gasoline, one weekly series, h 13:
+    0.720 -> 0.735 x AutoETS's MASE with the mix, and five times the time).
     """
     w = settings.small_call_ets
+    if w <= 0 or settings.season > ETS_MAX_SEASON:
+        return blended
     out = []
     for y, res in zip(values, blended, strict=True):
-        if w <= 0 or len(y) < 2 * settings.season or res.model != "blend":
+        if len(y) < 2 * settings.season or res.model != "blend":
             out.append(res)
             continue
         ets = np.maximum(np.nan_to_num(auto_ets_forecast(y, h, settings.season).mean), 0.0)

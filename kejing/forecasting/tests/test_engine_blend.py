@@ -610,3 +610,16 @@ def test_a_small_call_mixes_a_fifth_of_auto_ets_into_each_blend():
     # eleven series are no small call: nothing mixed in
     big = forecast(_seasonal_shops(11), horizon=6, settings=Settings(trading_days=False))
     assert set(big["model"]) == {"blend"}
+    # nor weeks: statsforecast's ETS has no season of 52 periods
+    t = np.arange(160)
+    weeks = pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": f"w{i}",
+                "ds": pd.date_range("2020-01-06", periods=160, freq="W-MON"),
+                "y": 100 + 20 * np.sin(2 * np.pi * t / 52) + i,
+            }
+        )
+        for i in range(3)
+    )
+    assert set(forecast(weeks, horizon=4, freq="auto")["model"]) == {"blend"}
