@@ -1030,7 +1030,6 @@ def mix_auto_ets(
             out.append(res)
             continue
         ets = np.maximum(np.nan_to_num(auto_ets_forecast(y, h, settings.season).mean), 0.0)
-        if settings.blend_cap > 0 and y[-settings.season :].max() > 0:
-            ets = np.minimum(ets, settings.blend_cap * y[-settings.season :].max())
+        ets = _cap(ets[None, None, :], [y[None, :]], settings)[0, 0]
         out.append(replace(res, mean=(1 - w) * res.mean + w * ets, model="blend_ets"))
     return out

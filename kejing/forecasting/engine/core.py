@@ -329,11 +329,10 @@ def forecast_panel(
     regular = [i for i, x in enumerate(items) if isinstance(x, np.ndarray)]  # packed RegularParts
     if regular:
         groups = unpack_groups([items[i] for i in regular])
-        blended = blend_regular(
-            [panel.values[i] for i in regular], panel.starts[regular], groups, h, settings, threads=threads
-        )
+        histories = [panel.values[i] for i in regular]
+        blended = blend_regular(histories, panel.starts[regular], groups, h, settings, threads=threads)
         if method == "kejing" and n <= settings.small_call_series:
-            blended = mix_auto_ets([panel.values[i] for i in regular], blended, h, settings)
+            blended = mix_auto_ets(histories, blended, h, settings)
         for i, res in zip(regular, blended, strict=True):
             items[i] = res
     if method == "kejing":
