@@ -133,9 +133,13 @@ class Settings:
     # Trading days (tradingdays.py): monthly series are divided by the effect of their months' weekday make-up,
     # fitted over the call and kept when its F test gives p <= `trading_days_p`; each series keeps the
     # James-Stein share of its own deviation from the call's effect, times `trading_days_js` (0 = the call's).
+    # The residuals are taken around a moving average where most positive series have `trading_days_ma_seasons`
+    # seasons, else as year-on-year changes (round 15: below four seasons the moving average leaves too few
+    # months to find an effect that the changes find).
     trading_days: bool = True
     trading_days_p: float = 0.01
     trading_days_js: float = 1.0
+    trading_days_ma_seasons: int = 4
     # Each year of detrended ratios weighs this much less than the year after it (seasonal patterns drift;
     # 1.0 = the plain classical average). 0.9 was neutral on the M3 tuning sets (see docs).
     season_decay: float = 0.9

@@ -9,12 +9,14 @@ shops of one company share their week — and each series keeps as much of its o
 effect as its evidence carries (James–Stein, as the seasonal indices). The Kejing method forecasts the series
 divided by the fitted effect and multiplies the effect of the forecast months back (``core.forecast_panel``).
 
-The regression (all positive series of at least three seasons, ``months`` since year 0 as in ``Panel``):
+The regression (positive series of more than two seasons, ``months`` since year 0 as in ``Panel``):
 
 * residual of a month: log y minus its centred 2x12 moving average minus the series' mean of that residual
-  for its calendar month (what the seasonal index holds); where most series have only 25-35 months, instead
-  the year-on-year log change less the series' mean change, against the change of the regressors over the
-  same year (no year lost to the moving average, at twice the noise);
+  for its calendar month (what the seasonal index holds); where most series have fewer than four seasons
+  (``trading_days_ma_seasons``; 25-47 months), instead the year-on-year log change less the series' mean
+  change, against the change of the regressors over the same year (no year lost to the moving average, at twice
+  the noise; with three to four years the moving average leaves two or three months of each calendar month, whose
+  means eat the effect: a call of 40 clean series of 42 months found nothing that way);
 * regressors: the number of Mondays ... Saturdays in the month minus their mean over the 400-year Gregorian
   cycle for that calendar month (Sunday is the reference; a leap February counts its extra day);
 * the call's effect: weighted least squares of the months' mean residual (over the series that have the month)
@@ -153,9 +155,10 @@ def fit(values: list[np.ndarray], starts: np.ndarray, settings: Settings) -> Tra
         return None
     skip = bool(settings.spring_festival)
     positive = [i for i, y in enumerate(values) if len(y) > 2 * m and y.min() > 0]
-    # the residuals around a moving average where most series have three seasons; year-on-year changes (twice
-    # the noise, but no moving average to lose a year to) where most have only two
-    form = "ma" if 2 * sum(len(values[i]) >= 3 * m for i in positive) >= len(positive) else "yoy"
+    # the residuals around a moving average where most series have `trading_days_ma_seasons` (4) seasons;
+    # year-on-year changes (twice the noise, but no moving average to lose a year to) where most have fewer
+    long_enough = sum(len(values[i]) >= settings.trading_days_ma_seasons * m for i in positive)
+    form = "ma" if 2 * long_enough >= len(positive) else "yoy"
     shortest = 3 * m if form == "ma" else 2 * m + 1
     layouts: dict[tuple[int, int], list[int]] = {}
     for i in positive:

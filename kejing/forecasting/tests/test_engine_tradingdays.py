@@ -173,7 +173,16 @@ def test_histories_of_two_to_three_years_use_year_on_year_changes():
     assert fitted.call == pytest.approx(PLANTED, abs=0.01)
     # 18 months of changes (months 13-30: January 2016 to June 2017) less the four January/February ones = 14
     assert fitted.months == 14
-    # a call of mostly three-year histories keeps the moving-average form
+    # 42 months (three and a half years) are still fitted on the changes: 30 months of changes (January 2016 to
+    # June 2018) less six January/February ones = 24; the moving average would leave 30 months, 26 without
+    # January/February, and its calendar-month means take two or three of them each, so it finds nothing even
+    # in a call this clean (the old threshold of three seasons, `trading_days_ma_seasons=3`)
+    mid = _panel(PLANTED, months=42, noise=0.005)
+    fitted = tradingdays.fit(mid.values, mid.starts, Settings())
+    assert fitted is not None and fitted.form == "yoy" and fitted.months == 24
+    assert fitted.call == pytest.approx(PLANTED, abs=0.002)
+    assert tradingdays.fit(mid.values, mid.starts, Settings(trading_days_ma_seasons=3)) is None
+    # a call of mostly six-year histories keeps the moving-average form
     longer = _panel(PLANTED)
     assert tradingdays.fit(longer.values, longer.starts, Settings()).form == "ma"
     # by hand: the regressor of a month is the change of its deviations over the year; March 2024 against
