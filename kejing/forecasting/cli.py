@@ -1,9 +1,9 @@
 """Commands this app adds to ``kejing`` (see ``kejing/cli.py``); none of them needs the database.
 
 * ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--n-jobs N]
-  [--spring-festival auto|on|off] [--trading-days on|off] [--json]``
+  [--spring-festival auto|on|off] [--festival-window DAYS] [--trading-days on|off] [--json]``
 * ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--n-jobs N] [--spring-festival auto|on|off]
-  [--trading-days on|off]``
+  [--festival-window DAYS] [--trading-days on|off]``
 * ``kejing allocate --input LINES.csv --supply SUPPLY.csv --output FILE.csv [--mode tier --tier-caps CAPS.csv]``
 * ``kejing bench forecast --series N [--json]`` and ``kejing bench allocate --lines N [--json]``
 * ``kejing cycle open-round [--month YYYY-MM]``, ``kejing cycle open-week [--date D]``,
@@ -368,6 +368,15 @@ def _festival_argument(parser: argparse.ArgumentParser) -> None:
         "default), on (always, where it can be estimated), off (never)",
     )
     parser.add_argument(
+        "--festival-window",
+        type=_window_days,
+        default=0,
+        metavar="DAYS",
+        help="where the festival is moved, also try reading its peak as the buying of the DAYS days before it, "
+        "split between January and February by the days each holds, and keep what fits each series better (0, "
+        "the default: the festival's month only; the tobacco policy ships 21)",
+    )
+    parser.add_argument(
         "--trading-days",
         default="on",
         choices=["on", "off"],
@@ -376,11 +385,29 @@ def _festival_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _window_days(text: str) -> int:
+    """``--festival-window``: whole days from 0 to 45 (the weeks before the festival, not a season)."""
+    from .engine.models import MAX_FESTIVAL_WINDOW
+
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if not 0 <= days <= MAX_FESTIVAL_WINDOW:
+        raise argparse.ArgumentTypeError(
+            f"节前购买窗口应为 0 到 {MAX_FESTIVAL_WINDOW} 的整数天数 / whole days from 0 to {MAX_FESTIVAL_WINDOW}, "
+            f"not {text!r}"
+        )
+    return days
+
+
 def _settings(args: argparse.Namespace):
-    """The engine settings the command line changes (only the trading-day switch; the rest are the defaults)."""
+    """The engine settings the command line changes (the trading-day switch and the festival buying window; the
+    rest are the defaults)."""
     from .engine import Settings
 
-    return Settings(trading_days=args.trading_days == "on")
+    window = args.festival_window
+    return Settings(trading_days=args.trading_days == "on", festival_windows=(0, window) if window else (0,))
 
 
 def _period_arguments(parser: argparse.ArgumentParser) -> None:

@@ -94,11 +94,31 @@ def trading_days_setting() -> bool:
     return value
 
 
+def festival_window_setting() -> int:
+    """The policy's festival buying window (``[model] festival_window_days``: whole days, 0 to 45; missing = 0):
+    where the Spring Festival is moved, the engine may also read it as buying spread over that many days before
+    the festival, split between January and February by the days each holds, and keeps whichever of that and
+    the festival's month alone fits each series' past January/February shares better
+    (docs/forecasting-engine.md, round 15). Shops stock up for the festival in the weeks before it, so a
+    festival on 3 February sells mostly in January."""
+    from .engine.models import MAX_FESTIVAL_WINDOW
+
+    value = policy()["model"].get("festival_window_days", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FESTIVAL_WINDOW:
+        raise ForecastError(
+            f"预测政策 [model] festival_window_days 应为 0 到 {MAX_FESTIVAL_WINDOW} 的整数天数 / forecasting policy: "
+            f"[model] festival_window_days must be whole days from 0 to {MAX_FESTIVAL_WINDOW}, not {value!r}"
+        )
+    return value
+
+
 def model_settings():
-    """The engine settings of the policy (the trading-day switch; the festival word goes as its own argument)."""
+    """The engine settings of the policy (the trading-day switch and the festival buying window; the festival
+    word goes as its own argument)."""
     from .engine import Settings
 
-    return Settings(trading_days=trading_days_setting())
+    window = festival_window_setting()
+    return Settings(trading_days=trading_days_setting(), festival_windows=(0, window) if window else (0,))
 
 
 # -- specs ----------------------------------------------------------------------------------------------------
@@ -574,7 +594,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
             obj=rnd,
             changes={"lines": [None, len(updates) + len(model_only)]},
             note=f"series {len(unit_fc)}, method {name}, trading days {'on' if settings.trading_days else 'off'}, "
-            f"spring festival {festival}",
+            f"spring festival {festival}, festival window {max(settings.festival_windows)} days",
         )
     if job:
         job.progress(3, 3, "完成 / done")
@@ -585,6 +605,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         "locked_lines": len(model_only),
         "model": name,
         "spring_festival": festival,
+        "festival_window_days": max(settings.festival_windows),
         "trading_days": settings.trading_days,
         "weekday_effect": effect,
     }
@@ -701,6 +722,7 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
         "last_month": f"{last_month:%Y-%m}",
         "scope": "" if units is None or staff is None else staff.unit.name,
         "spring_festival": festival,
+        "festival_window_days": max(settings.festival_windows),
         "trading_days": settings.trading_days,
     }
 

@@ -135,6 +135,10 @@ def home(request):
             ctx["trading_days"] = services.trading_days_setting()
         except services.ForecastError as exc:
             ctx["trading_days_error"] = str(exc)
+        try:
+            ctx["festival_window"] = services.festival_window_setting()
+        except services.ForecastError as exc:
+            ctx["festival_window_error"] = str(exc)
     return render(request, "forecasting/home.html", ctx)
 
 

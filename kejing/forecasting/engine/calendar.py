@@ -29,6 +29,24 @@ def festival_month(year: int, lead_days: int = 0) -> int:
     return (spring_festival(year) - dt.timedelta(days=lead_days)).month
 
 
+@lru_cache(maxsize=4096)
+def festival_january_share(year: int, window_days: int = 0, lead_days: int = 0) -> float:
+    """How much of ``year``'s festival buying falls in January: the share of the ``window_days`` before the
+    festival (moved ``lead_days`` earlier) that lie in January; with no window, 1 or 0 by :func:`festival_month`.
+
+    Why: shops buy for the festival in the weeks before it, so a festival on 10 February puts about half of
+    that buying in January (21 days before it: 12 in January, 9 in February), while the festival month alone
+    would give all of it to February; the share lets the January/February split follow the date smoothly.
+    """
+    if window_days <= 0:
+        return 1.0 if festival_month(year, lead_days) == 1 else 0.0
+    end = spring_festival(year) - dt.timedelta(days=lead_days)
+    start = end - dt.timedelta(days=window_days)
+    feb1 = dt.date(year, 2, 1)
+    in_january = (min(end, feb1) - start).days
+    return min(1.0, max(0.0, in_january / window_days))
+
+
 def month_index(year: int, month: int) -> int:
     """Months since year 0: consecutive months differ by one, which makes month arithmetic plain integers."""
     return year * 12 + month - 1

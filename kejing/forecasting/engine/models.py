@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .calendar import festival_month
+from .calendar import festival_january_share
 
 # statsforecast is imported lazily (inside the functions) so that importing the engine stays cheap for the
 # pages that only need the allocation or the calendar.
@@ -120,6 +120,7 @@ class Settings:
     # "auto": move the festival peak only where the history shows it; True: always (when estimable); False: never.
     spring_festival: str | bool = "auto"
     lead_days: int = 0
+    festival_windows: tuple[int, ...] = (0,)
     # Seasonal indices are shrunk toward "no seasonality" by this factor (1.0 = not at all). 0.8 helped the
     # old fixed combination on weakly seasonal series but cost strongly seasonal ones; the learned blend can
     # put weight on the seasonal naive instead (docs/forecasting-engine.md).
@@ -162,7 +163,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spring_festival", festival_mode(self.spring_festival))
+        object.__setattr__(self, "festival_windows", tuple(int(w) for w in self.festival_windows))
 
+
+# The longest festival buying window (days before the festival, Settings.festival_windows) a policy or the command
+# line may name: the weeks of stocking up, not a season.
+MAX_FESTIVAL_WINDOW = 45
 
 # The words a policy file or the command line uses for the Spring Festival move, and what Settings holds for them.
 FESTIVAL_MODES: dict[str, str | bool] = {"auto": "auto", "on": True, "off": False}
@@ -391,34 +397,53 @@ def _move_festival(
     s: np.ndarray,
     settings: Settings,
 ) -> bool:
+    """Re-split January and February of ``index`` (past and future months) by where each year's festival buying
+    fell; ``False`` (index untouched) where the history does not show it (``"auto"``) or has no pair.
+
+    Each year's January share of the pair is modelled as ``phi * x + (1 - phi) * (1 - x)``, ``x`` the share of
+    the festival buying that falls in January (:func:`calendar.festival_january_share`, for each window of
+    ``Settings.festival_windows``; the window that fits the past shares best is taken) and ``phi`` by least
+    squares. With no window ``x`` is 1 or 0 and ``phi`` is the mean share of the pair in the festival's month.
+    """
     abs_month = start + t
     by_month = dict(zip(abs_month.tolist(), detrended.tolist(), strict=True))
     shares_jan: list[float] = []
-    fest_is_jan: list[bool] = []
+    years: list[int] = []
     for year in sorted({a // 12 for a in abs_month.tolist()}):
         jan, feb = by_month.get(year * 12), by_month.get(year * 12 + 1)
         if jan is None or feb is None or jan + feb <= 0:
             continue
         shares_jan.append(jan / (jan + feb))
-        fest_is_jan.append(festival_month(year, settings.lead_days) == 1)
+        years.append(year)
     if not shares_jan:
         return False
     share = np.array(shares_jan)
-    is_jan = np.array(fest_is_jan)
-    fest_share = np.where(is_jan, share, 1 - share)
-    phi = float(fest_share.mean())
+    best: tuple[float, float, int] | None = None  # (sse, phi, window)
+    for window in settings.festival_windows:
+        x = np.array([festival_january_share(y, window, settings.lead_days) for y in years])
+        if settings.spring_festival == "auto" and float(x.max() - x.min()) < 0.25:
+            continue  # the festival fell alike every year: nothing tells it from the calendar
+        d = 2 * x - 1
+        denom = float(d @ d)
+        if denom <= 0:
+            continue
+        phi = min(1.0, max(0.0, float(d @ (share - 1 + x)) / denom))
+        sse = float(((share - phi * x - (1 - phi) * (1 - x)) ** 2).sum())
+        if best is None or sse < best[0]:
+            best = (sse, phi, window)
+    if best is None:
+        return False
+    sse_festival, phi, window = best
     if settings.spring_festival == "auto":
-        if is_jan.all() or not is_jan.any():
-            return False
         sse_calendar = float(((share - share.mean()) ** 2).sum())
-        sse_festival = float(((fest_share - phi) ** 2).sum())
         if not sse_festival < 0.5 * sse_calendar:
             return False
     pair = s[0] + s[1]
     for i in np.flatnonzero(months % 12 <= 1).tolist():
         a = int(months[i])
-        is_fest = (a % 12 == 0) == (festival_month(a // 12, settings.lead_days) == 1)
-        index[i] = pair * (phi if is_fest else 1 - phi)
+        x = festival_january_share(a // 12, window, settings.lead_days)
+        jan = phi * x + (1 - phi) * (1 - x)
+        index[i] = pair * (jan if a % 12 == 0 else 1 - jan)
     return True
 
 

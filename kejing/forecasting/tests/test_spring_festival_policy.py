@@ -10,6 +10,7 @@ from kejing.cli import main
 from kejing.core.models import AuditLog
 from kejing.forecasting import services
 from kejing.forecasting.engine import Settings, festival_month, forecast
+from kejing.forecasting.engine.calendar import festival_january_share
 from kejing.forecasting.engine.models import festival_mode, festival_word
 from kejing.forecasting.models import ForecastLine, Round
 
@@ -114,7 +115,8 @@ def test_policy_switch_reaches_the_model_run_and_its_audit(cycle_data, monkeypat
     assert services.run_model(cycle_data.round)["spring_festival"] == "off"
     assert seen == ["auto", "on", "off"]  # the words, which the engine reads with festival_mode
     notes = list(AuditLog.objects.filter(action="forecast_model").order_by("pk").values_list("note", flat=True))
-    assert [n.rsplit(", ", 1)[1] for n in notes] == [f"spring festival {w}" for w in ("auto", "on", "off")]
+    assert [n.split(", ")[3] for n in notes] == [f"spring festival {w}" for w in ("auto", "on", "off")]
+    assert all(n.endswith(", festival window 21 days") for n in notes)  # the shipped window
 
 
 def test_a_bad_policy_word_stops_the_model_run_before_anything_is_written(cycle_data, monkeypatch):
@@ -175,3 +177,71 @@ def test_the_trading_day_switch_reaches_the_model_run_its_audit_and_the_pages(cy
         services.run_model(cycle_data.round)
     assert AuditLog.objects.filter(action="forecast_model").count() == 2
     assert "[model] trading_days" in login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+
+
+def _window_series() -> pd.DataFrame:
+    """7 years of 100 a month plus 300 of festival buying spread over the 21 days before each festival, shared
+    between January and February by the days each holds, and 120 in July and August (seasonal)."""
+    ds = pd.date_range("2019-01-01", "2025-12-01", freq="MS")
+    y = []
+    for d in ds:
+        x = festival_january_share(d.year, 21)
+        extra = 300 * x if d.month == 1 else 300 * (1 - x) if d.month == 2 else 0.0
+        y.append(100.0 + extra + (20.0 if d.month in (7, 8) else 0.0))
+    return pd.DataFrame({"unique_id": "s", "ds": ds, "y": y})
+
+
+def test_festival_buying_spread_over_the_days_before_it():
+    # by hand, 21 days before the festival: 10 Feb 2024 -> 20 Jan .. 9 Feb, 12 of the 21 days in January;
+    # 29 Jan 2025 -> 8 .. 28 Jan, all in January; 17 Feb 2026 -> 27 Jan .. 16 Feb, 5 days in January
+    assert festival_january_share(2024, 21) == pytest.approx(12 / 21)
+    assert festival_january_share(2025, 21) == 1.0
+    assert festival_january_share(2026, 21) == pytest.approx(5 / 21)
+    # no window: the festival's month decides, 1 for January, 0 for February
+    assert [festival_january_share(y) for y in (2024, 2025, 2026)] == [0.0, 1.0, 0.0]
+    # 2026: 100 + 300 x 5/21 = 171.4 in January and 100 + 300 x 16/21 = 328.6 in February
+    df = _window_series()
+    truth = {JAN: 100 + 300 * 5 / 21, FEB: 100 + 300 * 16 / 21}
+    win = forecast(df, horizon=2, settings=Settings(festival_windows=(0, 21))).set_index("ds")["yhat"]
+    month = forecast(df, horizon=2).set_index("ds")["yhat"]
+    err_win = sum(abs(win[d] - v) for d, v in truth.items())
+    err_month = sum(abs(month[d] - v) for d, v in truth.items())
+    assert err_win < 0.25 * err_month, (err_win, err_month)
+    # a series whose peak sits in the festival's month keeps that reading: the window does not change it
+    binary = _festival_series()
+    pd.testing.assert_frame_equal(
+        forecast(binary, horizon=2, settings=Settings(festival_windows=(0, 21))), forecast(binary, horizon=2)
+    )
+
+
+def test_the_festival_window_from_the_policy_and_the_command_line(cycle_data, login, monkeypatch, tmp_path, capsys):
+    seen = _spy(monkeypatch, lambda kwargs: kwargs["settings"].festival_windows)
+    first = services.run_model(cycle_data.round)
+    assert first["festival_window_days"] == 21  # the shipped tobacco policy
+    _with_model(monkeypatch, "festival_window_days", 0)
+    assert services.run_model(cycle_data.round)["festival_window_days"] == 0
+    assert seen == [(0, 21), (0,)]
+    page = login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+    assert "节前 21 天" not in page
+    monkeypatch.undo()
+    page = login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+    assert "按节前 21 天的集中购买拆分一、二月" in page
+    for bad in (-1, 60, "21", True, 2.5):
+        _with_model(monkeypatch, "festival_window_days", bad)
+        with pytest.raises(services.ForecastError, match=r"\[model\] festival_window_days must be whole days"):
+            services.run_model(cycle_data.round)
+    assert "[model] festival_window_days" in login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+    # the command line: --festival-window DAYS (0 by default)
+    src = tmp_path / "sales.csv"
+    _window_series().to_csv(src, index=False)
+    out = {}
+    for days in ("0", "21"):
+        dst = tmp_path / f"w{days}.csv"
+        args = ["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]
+        assert main([*args, "--festival-window", days]) == 0
+        out[days] = pd.read_csv(dst).set_index("ds")["yhat"]
+    assert abs(out["21"]["2026-01-01"] - (100 + 300 * 5 / 21)) < abs(out["0"]["2026-01-01"] - (100 + 300 * 5 / 21))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["forecast", "backtest", "--input", str(src), "--horizon", "2", "--folds", "1", "--festival-window", "99"])
+    assert exc.value.code == 2 and "whole days from 0 to 45" in capsys.readouterr().err
