@@ -405,9 +405,9 @@ def _settings(args: argparse.Namespace):
     """The engine settings the command line changes (the trading-day switch and the festival buying window; the
     rest are the defaults)."""
     from .engine import Settings
+    from .engine.models import festival_windows_of
 
-    window = args.festival_window
-    return Settings(trading_days=args.trading_days == "on", festival_windows=(0, window) if window else (0,))
+    return Settings(trading_days=args.trading_days == "on", festival_windows=festival_windows_of(args.festival_window))
 
 
 def _period_arguments(parser: argparse.ArgumentParser) -> None:

@@ -116,9 +116,11 @@ def model_settings():
     """The engine settings of the policy (the trading-day switch and the festival buying window; the festival
     word goes as its own argument)."""
     from .engine import Settings
+    from .engine.models import festival_windows_of
 
-    window = festival_window_setting()
-    return Settings(trading_days=trading_days_setting(), festival_windows=(0, window) if window else (0,))
+    return Settings(
+        trading_days=trading_days_setting(), festival_windows=festival_windows_of(festival_window_setting())
+    )
 
 
 # -- specs ----------------------------------------------------------------------------------------------------

@@ -120,6 +120,9 @@ class Settings:
     # "auto": move the festival peak only where the history shows it; True: always (when estimable); False: never.
     spring_festival: str | bool = "auto"
     lead_days: int = 0
+    # Where the festival is moved, the festival buying of each year is read as falling in the festival's month
+    # (0) or spread over the days before it (a window of that many days; see _move_festival); each series takes
+    # the reading that fits its past years best. (0, 21) is the tobacco policy's; the default is the month only.
     festival_windows: tuple[int, ...] = (0,)
     # Seasonal indices are shrunk toward "no seasonality" by this factor (1.0 = not at all). 0.8 helped the
     # old fixed combination on weakly seasonal series but cost strongly seasonal ones; the learned blend can
@@ -169,6 +172,13 @@ class Settings:
 # The longest festival buying window (days before the festival, Settings.festival_windows) a policy or the command
 # line may name: the weeks of stocking up, not a season.
 MAX_FESTIVAL_WINDOW = 45
+
+
+def festival_windows_of(days: int) -> tuple[int, ...]:
+    """The readings ``Settings.festival_windows`` tries for a policy's or the command line's one window of
+    ``days``: the festival's month always, and those days before the festival when there are any."""
+    return (0, days) if days else (0,)
+
 
 # The words a policy file or the command line uses for the Spring Festival move, and what Settings holds for them.
 FESTIVAL_MODES: dict[str, str | bool] = {"auto": "auto", "on": True, "off": False}
