@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -179,10 +181,10 @@ def test_the_trading_day_switch_reaches_the_model_run_its_audit_and_the_pages(cy
     assert "[model] trading_days" in login(cycle_data.org.mm1).get("/forecasting/").content.decode()
 
 
-def _window_series() -> pd.DataFrame:
-    """7 years of 100 a month plus 300 of festival buying spread over the 21 days before each festival, shared
-    between January and February by the days each holds, and 120 in July and August (seasonal)."""
-    ds = pd.date_range("2019-01-01", "2025-12-01", freq="MS")
+def _window_series(start: str = "2019-01-01") -> pd.DataFrame:
+    """100 a month up to December 2025 plus 300 of festival buying spread over the 21 days before each festival,
+    shared between January and February by the days each holds, and 120 in July and August (seasonal)."""
+    ds = pd.date_range(start, "2025-12-01", freq="MS")
     y = []
     for d in ds:
         x = festival_january_share(d.year, 21)
@@ -245,3 +247,20 @@ def test_the_festival_window_from_the_policy_and_the_command_line(cycle_data, lo
     with pytest.raises(SystemExit) as exc:
         main(["forecast", "backtest", "--input", str(src), "--horizon", "2", "--folds", "1", "--festival-window", "99"])
     assert exc.value.code == 2 and "whole days from 0 to 45" in capsys.readouterr().err
+
+
+def test_a_short_history_reads_its_festival_from_every_january_and_february():
+    # 26 months (November 2023 to December 2025) of the window series: the centred moving average keeps only
+    # May 2024 .. June 2025, so its ratios hold one January/February pair (2025) and cannot tell the festival from
+    # the calendar; the months themselves hold two (2024: 12/21 of the buying in January, 2025: all of it)
+    df = _window_series(start="2023-11-01")
+    truth_jan, truth_feb = 100 + 300 * 5 / 21, 100 + 300 * 16 / 21  # 2026: 171.4 and 328.6
+    settings = Settings(festival_windows=(0, 21))
+    raw = forecast(df, horizon=2, settings=settings).set_index("ds")["yhat"]
+    ratios = forecast(df, horizon=2, settings=replace(settings, festival_raw_shares=False)).set_index("ds")["yhat"]
+    # read from the months, the peak moves to February 2026 (measured 215 / 293); from the ratios it stays in
+    # January (383 / 121), where 2024 and 2025 had most of their buying
+    assert raw[FEB] > raw[JAN] and ratios[JAN] > ratios[FEB]
+    assert abs(raw[JAN] - truth_jan) + abs(raw[FEB] - truth_feb) < 0.3 * (
+        abs(ratios[JAN] - truth_jan) + abs(ratios[FEB] - truth_feb)
+    )
