@@ -121,14 +121,27 @@ def test_on_noisy_sales_the_figures_are_the_engines_and_the_ratio_is_shown(org, 
     job = Job.objects.get(kind="forecast_check")
     r = job.result
     frame = services.history_frame(dt.date(2026, 10, 1), 36)
-    direct = backtest(frame, 2, 3, methods=("kejing", "seasonal_naive", "auto_ets"))
+    direct = backtest(
+        frame,
+        2,
+        3,
+        methods=("kejing", "seasonal_naive", "auto_ets"),
+        spring_festival=services.festival_setting(),
+        settings=services.model_settings(),
+    )
     for name in ("kejing", "seasonal_naive", "auto_ets"):
         assert r["methods"][name]["mase"] == direct["methods"][name]["mase"]
         assert r["methods"][name]["wape"] == direct["methods"][name]["wape"]
     assert r["kejing_vs_auto_ets"] == direct["kejing_vs_auto_ets"]
     # each unit's figures are those of the engine's backtest scored on that unit's series alone
     by_unit = backtest(
-        frame, 2, 3, methods=("kejing", "auto_ets"), groups={u: u.split(":")[0] for u in frame["unique_id"].unique()}
+        frame,
+        2,
+        3,
+        methods=("kejing", "auto_ets"),
+        groups={u: u.split(":")[0] for u in frame["unique_id"].unique()},
+        spring_festival=services.festival_setting(),
+        settings=services.model_settings(),
     )["groups"]
     for g in r["by_unit"]:
         mine = by_unit[str(g["key"])]

@@ -110,14 +110,14 @@ def _spy(monkeypatch, read=lambda kwargs: kwargs.get("spring_festival")) -> list
 
 def test_policy_switch_reaches_the_model_run_and_its_audit(cycle_data, monkeypatch):
     seen = _spy(monkeypatch)
-    assert services.run_model(cycle_data.round)["spring_festival"] == "auto"  # the shipped policy
-    _with_festival(monkeypatch, "on")
-    assert services.run_model(cycle_data.round)["spring_festival"] == "on"
+    assert services.run_model(cycle_data.round)["spring_festival"] == "on"  # the shipped policy
+    _with_festival(monkeypatch, "auto")
+    assert services.run_model(cycle_data.round)["spring_festival"] == "auto"
     _with_festival(monkeypatch, "off")
     assert services.run_model(cycle_data.round)["spring_festival"] == "off"
-    assert seen == ["auto", "on", "off"]  # the words, which the engine reads with festival_mode
+    assert seen == ["on", "auto", "off"]  # the words, which the engine reads with festival_mode
     notes = list(AuditLog.objects.filter(action="forecast_model").order_by("pk").values_list("note", flat=True))
-    assert [n.split(", ")[3] for n in notes] == [f"spring festival {w}" for w in ("auto", "on", "off")]
+    assert [n.split(", ")[3] for n in notes] == [f"spring festival {w}" for w in ("on", "auto", "off")]
     assert all(n.endswith(", festival window 21 days") for n in notes)  # the shipped window
 
 
@@ -133,9 +133,9 @@ def test_a_bad_policy_word_stops_the_model_run_before_anything_is_written(cycle_
 def test_the_round_page_says_what_the_policy_does(cycle_data, login, monkeypatch):
     org = cycle_data.org
     page = login(org.mm1).get("/forecasting/").content.decode()
-    assert 'id="festival-setting"' in page and "历史数据显示春节效应时才调整" in page
-    _with_festival(monkeypatch, "on")
-    assert "始终按春节日期调整" in login(org.mm1).get("/forecasting/").content.decode()
+    assert 'id="festival-setting"' in page and "始终按春节日期调整" in page  # the shipped policy
+    _with_festival(monkeypatch, "auto")
+    assert "历史数据显示春节效应时才调整" in login(org.mm1).get("/forecasting/").content.decode()
     _with_festival(monkeypatch, "sometimes")
     page = login(org.mm1).get("/forecasting/").content.decode()
     assert "[model] spring_festival" in page and "auto, on, off" in page
@@ -152,7 +152,7 @@ def test_the_model_job_page_says_what_the_run_did(cycle_data, login, monkeypatch
     # series; 5 shop lines, none with a CM or shop figure, none locked on 2026-11-02
     assert 'id="job-summary"' in page
     assert "2026-12 的模型预测:共预测 5 个区域单元×规格序列;5 条客户行" in page and ";0 条已提交" in page
-    assert "历史数据显示春节效应时才调整" in page and 'href="/forecasting/?month=2026-12"' in page
+    assert "始终按春节日期调整" in page and 'href="/forecasting/?month=2026-12"' in page
     assert "公司销量显示出星期效应时才调整(政策:true) — 本次运行未发现" in page
     _with_festival(monkeypatch, "sometimes")
     resp = client.post("/forecasting/model/", {"month": "2026-12"})
