@@ -387,18 +387,12 @@ def _festival_argument(parser: argparse.ArgumentParser) -> None:
 
 def _window_days(text: str) -> int:
     """``--festival-window``: whole days from 0 to 45 (the weeks before the festival, not a season)."""
-    from .engine.models import MAX_FESTIVAL_WINDOW
+    from .engine.models import festival_window_days
 
     try:
-        days = int(text)
-    except ValueError:
-        days = -1
-    if not 0 <= days <= MAX_FESTIVAL_WINDOW:
-        raise argparse.ArgumentTypeError(
-            f"节前购买窗口应为 0 到 {MAX_FESTIVAL_WINDOW} 的整数天数 / whole days from 0 to {MAX_FESTIVAL_WINDOW}, "
-            f"not {text!r}"
-        )
-    return days
+        return festival_window_days(int(text) if text.strip().lstrip("-").isdigit() else text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _settings(args: argparse.Namespace):

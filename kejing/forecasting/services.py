@@ -101,15 +101,12 @@ def festival_window_setting() -> int:
     the festival's month alone fits each series' past January/February shares better
     (docs/forecasting-engine.md, round 15). Shops stock up for the festival in the weeks before it, so a
     festival on 3 February sells mostly in January."""
-    from .engine.models import MAX_FESTIVAL_WINDOW
+    from .engine.models import festival_window_days
 
-    value = policy()["model"].get("festival_window_days", 0)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FESTIVAL_WINDOW:
-        raise ForecastError(
-            f"预测政策 [model] festival_window_days 应为 0 到 {MAX_FESTIVAL_WINDOW} 的整数天数 / forecasting policy: "
-            f"[model] festival_window_days must be whole days from 0 to {MAX_FESTIVAL_WINDOW}, not {value!r}"
-        )
-    return value
+    try:
+        return festival_window_days(policy()["model"].get("festival_window_days", 0))
+    except ValueError as exc:
+        raise ForecastError(f"预测政策 [model] festival_window_days / forecasting policy: {exc}") from None
 
 
 def model_settings():

@@ -178,6 +178,18 @@ class Settings:
 MAX_FESTIVAL_WINDOW = 45
 
 
+def festival_window_days(value: object) -> int:
+    """A festival buying window as a policy or the command line gives it, checked: whole days from 0 to
+    :data:`MAX_FESTIVAL_WINDOW` (an int, not a bool or a string); anything else is a ``ValueError`` that says so.
+    Both ways in go through here, as the festival words go through :func:`festival_mode`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FESTIVAL_WINDOW:
+        raise ValueError(
+            f"节前购买窗口应为 0 到 {MAX_FESTIVAL_WINDOW} 的整数天数 / festival_window_days must be whole days from 0 "
+            f"to {MAX_FESTIVAL_WINDOW}, not {value!r}"
+        )
+    return value
+
+
 def festival_windows_of(days: int) -> tuple[int, ...]:
     """The readings ``Settings.festival_windows`` tries for a policy's or the command line's one window of
     ``days``: the festival's month always, and those days before the festival when there are any."""

@@ -57,15 +57,21 @@ def test_off_means_never_and_on_means_always():
     pd.testing.assert_series_equal(yhat["off"], forecast(df, horizon=2, spring_festival=False).set_index("ds")["yhat"])
 
 
+def _run_command(tmp_path, src, flag: str, values: tuple[str, ...]) -> dict[str, pd.Series]:
+    """``kejing forecast run`` on ``src`` with ``flag`` at each of ``values``: the 2-month forecasts by value."""
+    out = {}
+    for value in values:
+        dst = tmp_path / f"{flag.strip('-')}-{value}.csv"
+        args = ["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]
+        assert main([*args, flag, value]) == 0
+        out[value] = pd.read_csv(dst).set_index("ds")["yhat"]
+    return out
+
+
 def test_command_line_switch(tmp_path, capsys):
     src = tmp_path / "sales.csv"
     _festival_series().to_csv(src, index=False)
-    out = {}
-    for mode in ("on", "off"):
-        dst = tmp_path / f"{mode}.csv"
-        args = ["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]
-        assert main([*args, "--spring-festival", mode]) == 0
-        out[mode] = pd.read_csv(dst).set_index("ds")["yhat"]
+    out = _run_command(tmp_path, src, "--spring-festival", ("on", "off"))
     assert out["on"]["2026-02-01"] > 1.5 * out["on"]["2026-01-01"]
     assert not out["off"]["2026-02-01"] > 1.5 * out["off"]["2026-01-01"]
     capsys.readouterr()
@@ -230,23 +236,34 @@ def test_the_festival_window_from_the_policy_and_the_command_line(cycle_data, lo
     assert "按节前 21 天的集中购买拆分一、二月" in page
     for bad in (-1, 60, "21", True, 2.5):
         _with_model(monkeypatch, "festival_window_days", bad)
-        with pytest.raises(services.ForecastError, match=r"\[model\] festival_window_days must be whole days"):
+        with pytest.raises(
+            services.ForecastError, match=r"\[model\] festival_window_days .*must be whole days from 0 to 45"
+        ):
             services.run_model(cycle_data.round)
     assert "[model] festival_window_days" in login(cycle_data.org.mm1).get("/forecasting/").content.decode()
     # the command line: --festival-window DAYS (0 by default)
     src = tmp_path / "sales.csv"
     _window_series().to_csv(src, index=False)
-    out = {}
-    for days in ("0", "21"):
-        dst = tmp_path / f"w{days}.csv"
-        args = ["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]
-        assert main([*args, "--festival-window", days]) == 0
-        out[days] = pd.read_csv(dst).set_index("ds")["yhat"]
+    out = _run_command(tmp_path, src, "--festival-window", ("0", "21"))
     assert abs(out["21"]["2026-01-01"] - (100 + 300 * 5 / 21)) < abs(out["0"]["2026-01-01"] - (100 + 300 * 5 / 21))
     capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        main(["forecast", "backtest", "--input", str(src), "--horizon", "2", "--folds", "1", "--festival-window", "99"])
-    assert exc.value.code == 2 and "whole days from 0 to 45" in capsys.readouterr().err
+    for bad in ("99", "-3", "three"):
+        with pytest.raises(SystemExit) as exc:
+            main(
+                [
+                    "forecast",
+                    "backtest",
+                    "--input",
+                    str(src),
+                    "--horizon",
+                    "2",
+                    "--folds",
+                    "1",
+                    "--festival-window",
+                    bad,
+                ]
+            )
+        assert exc.value.code == 2 and "whole days from 0 to 45" in capsys.readouterr().err
 
 
 def test_a_short_history_reads_its_festival_from_every_january_and_february():
