@@ -114,6 +114,13 @@ class Settings:
     # No candidate forecast above this many times the highest month of the series' last season (blend._cap:
     # grown seasonal naives and ratio models explode after a level shift); 0 = off.
     blend_cap: float = 3.0
+    # A break: when each of the last `break_months` months is below 1/`break_ratio` or each is above
+    # `break_ratio` times the same month a year before, last year's months no longer tell the level, and the
+    # seasonal naive and its two grown versions are left out of that series' blend (models.seasonal_break;
+    # round 16: a PBS series that fell from ~50,000 to ~4,000 scripts a month was forecast 34,000-42,000 from
+    # last year's months); 0 = off.
+    break_ratio: float = 3.0
+    break_months: int = 3
     # The pooled seasonal candidate's prior logit rises by this much times the call's seasonal agreement
     # (blend.call_prior; 0 = the fixed prior).
     season_agreement_weight: float = 1.0
@@ -579,6 +586,26 @@ class LocalFit:
     multiplicative: bool
 
 
+def seasonal_break(y: np.ndarray, settings: Settings) -> bool:
+    """Whether the series broke away from last year's level in its latest months (``Settings.break_ratio``).
+
+    Why: the seasonal naive and its grown versions copy last year's months. After a collapse (a product
+    delisted, a shop half closed) or a jump (a new listing) they forecast the old level for a whole year, and
+    the weights learned on backtests from before the break still trust them. The test asks for every one of
+    the last ``break_months`` months to lie beyond the ratio, so one odd month or a moved holiday does not
+    count; round 11 of the docs found that a looser rule (two months, 15-50 %) fired on jumps that fell back.
+    """
+    f, q, m = settings.break_ratio, settings.break_months, settings.season
+    n = len(y)
+    if f <= 0 or q < 1 or n < m + q:
+        return False
+    now = np.asarray(y[n - q :], dtype=float)
+    before = np.asarray(y[n - m - q : n - m], dtype=float)
+    if not (before > 0).all():
+        return False
+    return bool((now * f < before).all() or (now > before * f).all())
+
+
 def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit:
     """Candidate forecasts of a series with at least three months of history, and sigma per step.
 
@@ -590,7 +617,8 @@ def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit
     January/February re-weighted where the Spring Festival moved) and, for positive series with two years, two
     versions of it grown by the latest year's growth over the year before (compounded each further year): last
     year's months, and the mean of the last two years' (less noisy). They cost a few array operations and gave
-    the blend 0.4 % MASE on the tuning sets (docs/forecasting-engine.md).
+    the blend 0.4 % MASE on the tuning sets (docs/forecasting-engine.md). After a break (:func:`seasonal_break`)
+    those three are left out (NaN), and the blend spreads their weight over the rest.
     """
     m = settings.season
     n = len(y)
@@ -639,6 +667,8 @@ def local_fit(y: np.ndarray, start: int, h: int, settings: Settings) -> LocalFit
                 if index is not None and multiplicative:  # the festival move, as for the seasonal naive
                     two = two * index[n : n + h] / np.tile(index[n - 2 * m : n - m], reps)[:h]
                 cands[7] = (snaive + two * (last / before)) / 2 * growth
+        if seasonal_break(y, settings):
+            cands[[3, 6, 7]] = np.nan
     return LocalFit(cands, sig, adjusted, future, multiplicative)
 
 

@@ -623,3 +623,68 @@ def test_a_small_call_mixes_a_fifth_of_auto_ets_into_each_blend():
         for i in range(3)
     )
     assert set(forecast(weeks, horizon=4, freq="auto")["model"]) == {"blend"}
+
+
+def test_a_break_from_last_years_level_by_hand():
+    # 36 months of 100, so the same months a year before the last three are 100 each. Ratio 3 (default):
+    # a month counts as broken below 100 / 3 = 33.3 or above 3 x 100 = 300, and all three latest months must be.
+    from kejing.forecasting.engine.models import seasonal_break
+
+    def ending(*last: float, before: float = 100.0) -> np.ndarray:
+        y = np.full(36, 100.0)
+        y[21:24] = before  # the months a year before the last three (33, 34, 35)
+        y[33:] = last
+        return y
+
+    s = Settings()
+    assert seasonal_break(ending(33.0, 30.0, 0.0), s)  # 33 x 3 = 99 < 100: all three below a third
+    assert not seasonal_break(ending(34.0, 30.0, 0.0), s)  # 34 x 3 = 102: the first is not
+    assert seasonal_break(ending(301.0, 400.0, 500.0), s)  # all above 300
+    assert not seasonal_break(ending(300.0, 400.0, 500.0), s)  # 300 is not above 300
+    assert not seasonal_break(ending(10.0, 500.0, 10.0), s)  # down, up, down: no break, only noise
+    assert not seasonal_break(ending(0.0, 0.0, 0.0, before=0.0), s)  # last year had none: nothing to break from
+    assert not seasonal_break(ending(0.0, 0.0, 0.0), Settings(break_ratio=0))  # switched off
+    assert seasonal_break(ending(100.0, 10.0, 10.0), Settings(break_months=2))  # only the last two asked
+    assert not seasonal_break(np.r_[np.full(12, 100.0), 1.0, 1.0], s)  # 14 months: no three months a year back
+
+
+def test_after_a_break_the_seasonal_naives_sit_out():
+    # Local candidates of a series that fell to a tenth: last year's months and their grown versions are left
+    # out (NaN); the level followers (SES, naive ...) stay. An unbroken series keeps all of them.
+    from kejing.forecasting.engine.models import LOCAL_CANDIDATES, local_fit
+
+    k = np.arange(36)
+    y = 100 * (1 + 0.3 * np.sin(2 * np.pi * k / 12))
+    broken = y.copy()
+    broken[-3:] *= 0.1
+    seasonal = [LOCAL_CANDIDATES.index(n) for n in ("seasonal_naive", "seasonal_growth", "seasonal_smooth")]
+    others = [i for i in range(len(LOCAL_CANDIDATES)) if i not in seasonal]
+    fit = local_fit(broken, 2020 * 12, 3, Settings())
+    assert np.isnan(fit.cands[seasonal]).all() and np.isfinite(fit.cands[others]).all()
+    assert np.isfinite(local_fit(y, 2020 * 12, 3, Settings()).cands).all()
+
+
+def test_a_collapsed_series_is_forecast_near_its_new_level():
+    # 30 strongly seasonal series (1,000 x (1 + 0.4 sin), 3 % noise), 48 months; the first fell to 8 % of its
+    # level in its last four months. The call's weights sit on last year's months, which held up to the break.
+    # Its new level times last year's months is about 0.08 x (999, 1,232, 1,323) = 80, 99, 106. With the break
+    # test the forecast stays within 1.5 x of that (measured 103, 128, 148); without it above 2 x (222, 275, 304).
+    rng = np.random.default_rng(7)
+    k = np.arange(48)
+    rows = []
+    for s in range(30):
+        y = 1000 * (1 + 0.4 * np.sin(2 * np.pi * k / 12)) * rng.lognormal(0, 0.03, 48)
+        if s == 0:
+            y[-4:] *= 0.08
+        rows += [(f"s{s:02d}", pd.Timestamp("2022-01-01") + pd.DateOffset(months=i), v) for i, v in enumerate(y)]
+    df = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    year_ago = 0.08 * df[df["unique_id"] == "s00"]["y"].to_numpy()[-12:-9]
+    guarded = forecast(df, horizon=3)
+    free = forecast(df, horizon=3, settings=Settings(break_ratio=0))
+    ratio = guarded[guarded["unique_id"] == "s00"]["yhat"].to_numpy() / year_ago
+    free_ratio = free[free["unique_id"] == "s00"]["yhat"].to_numpy() / year_ago
+    assert (ratio < 1.5).all() and (ratio > 0.7).all()
+    assert (free_ratio > 2.0).all()
+    # the other 29 series did not break: the same forecasts either way
+    rest = guarded["unique_id"] != "s00"
+    np.testing.assert_allclose(guarded[rest]["yhat"], free[rest]["yhat"], rtol=0.05)
