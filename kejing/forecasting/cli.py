@@ -1,9 +1,10 @@
 """Commands this app adds to ``kejing`` (see ``kejing/cli.py``); none of them needs the database.
 
 * ``kejing forecast backtest --input FILE.csv --horizon H --folds K [--season S] [--n-jobs N]
-  [--spring-festival auto|on|off] [--festival-window DAYS] [--trading-days on|off] [--json]``
-* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--n-jobs N] [--spring-festival auto|on|off]
-  [--festival-window DAYS] [--trading-days on|off]``
+  [--id-col A[,B]] [--date-col C] [--value-col D] [--spring-festival auto|on|off] [--festival-window DAYS]
+  [--trading-days on|off] [--json]``
+* ``kejing forecast run --input FILE.csv --horizon H --output FILE.csv [--n-jobs N] [--id-col …] [--date-col …]
+  [--value-col …] [--spring-festival auto|on|off] [--festival-window DAYS] [--trading-days on|off]``
 * ``kejing allocate --input LINES.csv --supply SUPPLY.csv --output FILE.csv [--mode tier --tier-caps CAPS.csv]``
 * ``kejing bench forecast --series N [--json]`` and ``kejing bench allocate --lines N [--json]``
 * ``kejing cycle open-round [--month YYYY-MM]``, ``kejing cycle open-week [--date D]``,
@@ -82,7 +83,7 @@ def _read_input(path: str):
         raise SystemExit(f"找不到文件 / file not found: {path}")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            return pd.read_excel(p, engine="openpyxl")
+            return pd.read_excel(p, engine="openpyxl")  # attrs["sep"] absent: numbers come as numbers
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise SystemExit(f"无法读取工作簿 / cannot read the workbook {path}: {exc}") from None
     for enc in ("utf-8-sig", "gbk"):
@@ -92,10 +93,146 @@ def _read_input(path: str):
             # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
             # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma
             sep = max((",", "\t", ";"), key=head.count)
-            return _numbers_as_written(pd.read_csv(p, encoding=enc, sep=sep), sep)
+            df = _numbers_as_written(pd.read_csv(p, encoding=enc, sep=sep), sep)
+            df.attrs["sep"] = sep
+            return df
         except UnicodeDecodeError:
             continue
     raise SystemExit(f"无法读取编码 / cannot decode {path} (UTF-8 or GBK)")
+
+
+# Column names a sales export uses for the three columns of the long format (header case and spaces ignored),
+# read when the file lacks the canonical name; the engine itself knows only unique_id, ds and y.
+COLUMN_NAMES = {
+    "ds": ("ds", "date", "month", "period", "time", "日期", "月份", "年月", "期间", "时间", "月"),
+    "y": (
+        "y", "sales", "qty", "quantity", "value", "amount", "demand", "volume", "units", "sold",
+        "销量", "数量", "销售量", "需求量", "订购量", "订单量", "销售额", "金额",
+    ),
+    "unique_id": (
+        "unique_id", "id", "series", "item", "sku", "product", "store", "shop", "customer", "spec",
+        "序列", "编号", "商品", "品规", "规格", "客户", "门店",
+    ),
+}  # fmt: skip
+
+
+def _shape_columns(df, args: argparse.Namespace, sep: str):
+    """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
+    (``None`` when the file already had them).
+
+    Why: "any long-format file" is, in practice, a sales export with its own headers (``item, date, sales`` or
+    ``规格, 月份, 销量``) or a spreadsheet with one column per series; refusing it only sent the planner back to
+    rename columns by hand. So: ``--id-col`` (several names joined by commas: their values are joined with
+    "/"), ``--date-col`` and ``--value-col`` name the columns; otherwise a missing name is looked up among
+    :data:`COLUMN_NAMES` (several id-like columns, such as store and item, together make the id); a file with
+    a date column and no id is read as one series (one value column) or one series per number column (the wide
+    layout). What stays ambiguous is refused with the columns found and the options that settle it.
+    """
+    import pandas as pd
+
+    found = [str(c) for c in df.columns]
+    by_name = {str(c).strip().lower(): c for c in df.columns}
+    asked = {"unique_id": args.id_col, "ds": args.date_col, "y": args.value_col}
+    chosen: dict[str, list] = {}
+    for role, names in asked.items():
+        if not names:
+            continue
+        cols = []
+        for name in str(names).split(",") if role == "unique_id" else [names]:
+            col = by_name.get(name.strip().lower())
+            if col is None:
+                raise ValueError(
+                    f"找不到列 {name.strip()} / no column {name.strip()!r}(现有列 / found: {', '.join(found)})"
+                )
+            cols.append(col)
+        chosen[role] = cols
+    for role, aliases in COLUMN_NAMES.items():
+        if role in chosen:
+            continue
+        if role in by_name:  # the canonical name wins over any alias
+            chosen[role] = [by_name[role]]
+            continue
+        taken = {c for cols in chosen.values() for c in cols}
+        hits = [by_name[a] for a in aliases if a in by_name and by_name[a] not in taken]
+        if role == "unique_id" and hits:
+            chosen[role] = [c for c in df.columns if c in hits]  # in the file's order: store/item
+        elif len(hits) == 1:
+            chosen[role] = hits
+        elif len(hits) > 1:
+            option = {"ds": "--date-col", "y": "--value-col"}[role]
+            raise ValueError(
+                f"多列可作 {role}: {', '.join(map(str, hits))},请用 {option} 指定 / several columns could be {role} "
+                f"({', '.join(map(str, hits))}): name one with {option}"
+            )
+    if {"unique_id", "ds", "y"} <= chosen.keys() and all(
+        len(v) == 1 and str(v[0]).strip().lower() == k for k, v in chosen.items()
+    ):
+        return df, None
+    if "ds" not in chosen:
+        raise ValueError(
+            f"缺少列 / missing column(s): ds(日期 / the dates; 现有列 / found: {', '.join(found)});"
+            "可用 --date-col 指定 / name it with --date-col"
+        )
+    ds = chosen["ds"][0]
+    said = []
+    if "unique_id" not in chosen:
+        rest = [c for c in df.columns if c != ds]
+        text = [str(c) for c in rest if not _numeric_column(df[c], sep)]
+        values = chosen.get("y") or rest
+        numeric = [c for c in values if _numeric_column(df[c], sep)]
+        if "y" in chosen and [t for t in text if t != str(chosen["y"][0])]:
+            # a text column beside the figures names the series more often than not: say so, do not add them up
+            raise ValueError(
+                f"缺少列 / missing column: unique_id(现有列 / found: {', '.join(found)});若 "
+                f"{', '.join(t for t in text if t != str(chosen['y'][0]))} 是序列名,请用 --id-col 指定 / if that "
+                "names the series, say so with --id-col"
+            )
+        if "y" in chosen or len(rest) == 1:
+            col = values[0]
+            if not numeric:
+                raise ValueError(f"{col} 列不是数字 / column {col} holds no numbers")
+            out = pd.DataFrame({"unique_id": str(col), "ds": df[ds], "y": df[col]})
+            said.append(f"一个序列 {col} / one series, {col}")
+        elif len(numeric) == len(rest):
+            out = df.melt(id_vars=[ds], value_vars=rest, var_name="unique_id", value_name="y")
+            out = out.rename(columns={ds: "ds"})[["unique_id", "ds", "y"]]
+            out["unique_id"] = out["unique_id"].astype(str)
+            said.append(f"宽表:{len(rest)} 列各为一个序列 / wide layout: {len(rest)} columns read as series")
+        else:
+            raise ValueError(
+                f"缺少列 / missing column(s): unique_id, y(现有列 / found: {', '.join(found)});非数字列 / columns "
+                f"without numbers: {', '.join(text)}。可用 --id-col、--value-col 指定 / name them with --id-col "
+                "and --value-col"
+            )
+    else:
+        if "y" not in chosen:
+            raise ValueError(
+                f"缺少列 / missing column(s): y(销量 / the figures; 现有列 / found: {', '.join(found)});"
+                "可用 --value-col 指定 / name it with --value-col"
+            )
+        ids = chosen["unique_id"]
+        key = df[ids[0]].astype("string")
+        for col in ids[1:]:
+            key = key + "/" + df[col].astype("string")
+        out = pd.DataFrame({"unique_id": key, "ds": df[ds], "y": df[chosen["y"][0]]})
+        moved = [(" + ".join(map(str, ids)), "unique_id"), (str(ds), "ds"), (str(chosen["y"][0]), "y")]
+        said.append("列 / columns: " + ", ".join(f"{a} → {b}" for a, b in moved if a.strip().lower() != b))
+    return _numbers_as_written(out, sep), "; ".join(said)
+
+
+def _numeric_column(col, sep: str) -> bool:
+    """Whether a column holds numbers (or numbers written with thousands separators, as
+    :func:`_numbers_as_written` reads them) in every filled cell, and at least one."""
+    import pandas as pd
+
+    if col.dtype.kind in "iuf":
+        return bool(col.notna().any())
+    text = col.astype("string").str.strip()
+    filled = text.notna() & (text != "")
+    if not filled.any():
+        return False
+    fits = text.str.fullmatch(_GROUPED[";" if sep == ";" else ","]).fillna(False)
+    return bool((fits | ~filled).all()) or bool(pd.to_numeric(text[filled], errors="coerce").notna().all())
 
 
 def _write_csv(df, path: str) -> None:
@@ -136,12 +273,26 @@ def _progress(done: int, total: int, message: str) -> None:
     print(f"[{done}/{total}] {message}", file=sys.stderr, flush=True)
 
 
+def _forecast_input(args: argparse.Namespace):
+    """The input file as the engine's long frame, and what was done to its columns (see :func:`_shape_columns`)."""
+    df = _read_input(args.input)
+    return _shape_columns(df, args, df.attrs.get("sep", ","))
+
+
+def _with_columns(reading: dict, shaped: str | None) -> dict:
+    """The engine's reading of the input with the columns' note put first (the order things happened in)."""
+    if shaped:
+        reading["columns"] = shaped
+        reading["note"] = "; ".join(x for x in (shaped, reading.get("note")) if x)
+    return reading
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from .engine import backtest
 
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     try:
-        df = _read_input(args.input)
+        df, shaped = _forecast_input(args)
         out = backtest(
             df,
             args.horizon,
@@ -157,6 +308,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(args, exc)
+    _with_columns(out["input"], shaped)
     if not args.json:
         for m, d in out["methods"].items():
             print(f"{m:16s} MASE {d['mase']}  WAPE {d['wape']}  {d['seconds']} s")
@@ -182,7 +334,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .engine import forecast
 
     try:
-        df = _read_input(args.input)
+        df, shaped = _forecast_input(args)
         out = forecast(
             df,
             args.horizon,
@@ -195,7 +347,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(args, exc)
-    read = out.attrs.get("input", {})
+    read = _with_columns(dict(out.attrs.get("input", {})), shaped)
     out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
     out.to_csv(args.output, index=False, float_format="%.4f")
     k = out["unique_id"].nunique()
@@ -404,6 +556,15 @@ def _settings(args: argparse.Namespace):
     return Settings(trading_days=args.trading_days == "on", festival_windows=festival_windows_of(args.festival_window))
 
 
+def _column_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--id-col``, ``--date-col`` and ``--value-col`` of both forecast commands (see :func:`_shape_columns`)."""
+    parser.add_argument(
+        "--id-col", help="column(s) naming each series, comma-separated (default: unique_id, else id, item, store …)"
+    )
+    parser.add_argument("--date-col", help="column of the dates (default: ds, else date, month, 日期, 月份 …)")
+    parser.add_argument("--value-col", help="column of the figures (default: y, else sales, qty, value, 销量 …)")
+
+
 def _period_arguments(parser: argparse.ArgumentParser) -> None:
     """``--freq`` and ``--season`` of both forecast commands: the file says its own period unless told."""
     from .engine.core import FREQUENCIES
@@ -424,10 +585,13 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     s = sub.add_parser("forecast", help="statistical demand forecasts from a long-format CSV (unique_id, ds, y)")
     fsub = s.add_subparsers(dest="what", required=True)
     c = fsub.add_parser("backtest", help="rolling-origin MASE/WAPE of Kejing's method vs SeasonalNaive and AutoETS")
-    c.add_argument("--input", required=True, help="CSV with columns unique_id, ds (dates), y")
+    c.add_argument(
+        "--input", required=True, help="CSV or .xlsx: unique_id, ds (dates), y; other headers see --id-col …"
+    )
     c.add_argument("--horizon", type=int, required=True, help="periods forecast at each origin")
     c.add_argument("--folds", type=int, required=True, help="number of origins (the last one ends at each series' end)")
     _period_arguments(c)
+    _column_arguments(c)
     c.add_argument("--step", type=int, default=None, help="periods between origins (default: the horizon)")
     c.add_argument("--methods", default="kejing,seasonal_naive,auto_ets", help="comma-separated methods to compare")
     c.add_argument("--models", action="store_true", help="with --json: also count the model chosen per series")
@@ -439,10 +603,11 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     _festival_argument(c)
     c.set_defaults(func=cmd_backtest)
     c = fsub.add_parser("run", help="write forecasts with 80/95 %% intervals and the chosen model per series")
-    c.add_argument("--input", required=True, help="CSV with columns unique_id, ds, y")
+    c.add_argument("--input", required=True, help="CSV or .xlsx: unique_id, ds, y; other headers see --id-col …")
     c.add_argument("--horizon", type=int, required=True)
     c.add_argument("--output", required=True, help="output CSV: unique_id, ds, yhat, lo_80, hi_80, lo_95, hi_95, model")
     _period_arguments(c)
+    _column_arguments(c)
     c.add_argument("--method", default="kejing", choices=["kejing", "seasonal_naive", "auto_ets"])
     c.add_argument("--n-jobs", type=int, default=-1, help="local processes (default -1: all cores; 1: none)")
     _festival_argument(c)

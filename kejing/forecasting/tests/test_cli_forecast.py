@@ -157,11 +157,11 @@ def test_backtest_reads_tab_and_semicolon_files_and_names_bad_cells(tmp_path, ca
     frame.assign(y=None).to_csv(tmp_path / "none.csv", index=False)
     assert main([*args, str(tmp_path / "none.csv")]) == 2
     assert "every y is empty" in json.loads(capsys.readouterr().out)["error"]
-    # wrong column names: the message lists what the file has
-    frame.rename(columns={"y": "sales"}).to_csv(tmp_path / "cols.csv", index=False)
+    # a column name that is no name of the figures: the message lists what the file has and the option to use
+    frame.rename(columns={"y": "figure"}).to_csv(tmp_path / "cols.csv", index=False)
     assert main([*args, str(tmp_path / "cols.csv")]) == 2
     error = json.loads(capsys.readouterr().out)["error"]
-    assert "missing column(s): y" in error and "found: unique_id, ds, sales" in error
+    assert "missing column(s): y" in error and "found: unique_id, ds, figure" in error and "--value-col" in error
 
 
 def test_allocation_output_is_the_same_csv_by_either_writer(tmp_path, monkeypatch):
@@ -315,3 +315,67 @@ def test_a_quarterly_file_is_scored_by_quarters_with_its_own_season(tmp_path, ca
     assert main(["forecast", "run", "--input", str(src), "--horizon", "2", "--output", str(dst)]) == 0
     assert pd.read_csv(dst)["ds"].tolist() == ["2024-01-01", "2024-04-01"]
     assert "read as one value a quarter" in capsys.readouterr().out
+
+
+def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys):
+    # The same three series written five ways must give the very same scores as the long file with the
+    # canonical names, and the reading must say what it did with the columns.
+    src = tmp_path / "long.csv"
+    _write_series(src)
+    long = pd.read_csv(src)
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
+
+    def scored(path, *extra):
+        assert main([*args, str(path), *extra]) == 0
+        out = json.loads(capsys.readouterr().out)
+        return {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}, out["input"]
+
+    expected, reading = scored(src)
+    assert "columns" not in reading
+    # a sales export's own English or Chinese headers
+    long.rename(columns={"unique_id": "item", "ds": "date", "y": "sales"}).to_csv(tmp_path / "en.csv", index=False)
+    long.rename(columns={"unique_id": "规格", "ds": "月份", "y": "销量"}).to_csv(tmp_path / "zh.csv", index=False)
+    for name, note in (
+        ("en", "item → unique_id, date → ds, sales → y"),
+        ("zh", "规格 → unique_id, 月份 → ds, 销量 → y"),
+    ):
+        scores, reading = scored(tmp_path / f"{name}.csv")
+        assert scores == expected and reading["columns"] == f"列 / columns: {note}"
+    # two columns together name a series: store + item, "S1/a" ...
+    two = long.assign(store="S1").rename(columns={"unique_id": "item", "y": "qty"})[["store", "item", "ds", "qty"]]
+    two.to_csv(tmp_path / "two.csv", index=False)
+    scores, reading = scored(tmp_path / "two.csv")
+    assert scores == expected and reading["columns"] == "列 / columns: store + item → unique_id, qty → y"
+    # names given on the command line, for headers no list knows
+    long.rename(columns={"unique_id": "k", "ds": "t", "y": "v"}).to_csv(tmp_path / "odd.csv", index=False)
+    scores, _ = scored(tmp_path / "odd.csv", "--id-col", "k", "--date-col", "t", "--value-col", "v")
+    assert scores == expected
+    # one column per series (the wide layout): c's 34 empty cells before its first figure are no figures
+    long.pivot(index="ds", columns="unique_id", values="y").reset_index().to_csv(tmp_path / "wide.csv", index=False)
+    scores, reading = scored(tmp_path / "wide.csv")
+    assert scores == expected and reading["columns"] == "宽表:3 列各为一个序列 / wide layout: 3 columns read as series"
+    # what stays ambiguous or absent is refused, naming the columns and the option that settles it
+    long.assign(value=1).rename(columns={"y": "sales"}).to_csv(tmp_path / "two_y.csv", index=False)
+    assert main([*args, str(tmp_path / "two_y.csv")]) == 2
+    assert (
+        "several columns could be y (sales, value): name one with --value-col"
+        in json.loads(capsys.readouterr().out)["error"]
+    )
+    assert main([*args, str(tmp_path / "odd.csv"), "--id-col", "kk"]) == 2
+    assert "no column 'kk'" in json.loads(capsys.readouterr().out)["error"]
+    # a text column beside the figures may well name the series: refused, not added up into one series
+    long.rename(columns={"unique_id": "门店编码"}).to_csv(tmp_path / "text.csv", index=False)
+    assert main([*args, str(tmp_path / "text.csv")]) == 2
+    assert "若 门店编码 是序列名,请用 --id-col 指定" in json.loads(capsys.readouterr().out)["error"]
+    scores, _ = scored(tmp_path / "text.csv", "--id-col", "门店编码")
+    assert scores == expected
+    # a wide file with a text column is no wide file
+    wide = long.pivot(index="ds", columns="unique_id", values="y").reset_index()
+    wide.assign(remark="x").to_csv(tmp_path / "wide_text.csv", index=False)
+    assert main([*args, str(tmp_path / "wide_text.csv")]) == 2
+    assert "columns without numbers: remark" in json.loads(capsys.readouterr().out)["error"]
+    # the run command reads them alike and names the series by the wide file's columns
+    out = tmp_path / "fc.csv"
+    assert main(["forecast", "run", "--input", str(tmp_path / "wide.csv"), "--horizon", "2", "--output", str(out)]) == 0
+    assert "wide layout: 3 columns read as series" in capsys.readouterr().out
+    assert sorted(pd.read_csv(out)["unique_id"].unique()) == ["a", "b", "c"]
