@@ -22,7 +22,16 @@ import pandas as pd
 
 from . import tradingdays
 from .blend import blend_regular, mix_auto_ets, season_intermittent
-from .models import METHODS, RegularParts, SeriesForecast, Settings, forecast_one, unpack_groups, z_value
+from .models import (
+    METHODS,
+    RegularParts,
+    SeriesForecast,
+    Settings,
+    forecast_one,
+    launch_months,
+    unpack_groups,
+    z_value,
+)
 from .months import MonthError, bare_years, read_dates
 
 CHUNK = 512  # series per task: large enough to hide scheduling cost, small enough to balance two workers
@@ -287,6 +296,15 @@ def forecast_panel(
     if n == 0:
         empty = (np.zeros((0, h)), np.zeros((0, h)), [])
         return (*empty, [], [], None) if details else empty
+    if method == "kejing":
+        # each series from its launch (models.launch_months): the months before a first sale are not demand
+        cut = np.array([launch_months(y, settings) for y in panel.values], dtype=np.int64)
+        if cut.any():
+            panel = replace(
+                panel,
+                values=[y[c:] for y, c in zip(panel.values, cut.tolist(), strict=True)],
+                starts=panel.starts + cut,
+            )
     # the Kejing method forecasts monthly series without their months' weekday make-up and puts the forecast
     # months' back at the end (tradingdays.py); fitted here, once, so local, process and Dask runs stay identical
     monthly = method == "kejing" and panel.freq == "month"

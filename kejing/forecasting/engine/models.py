@@ -160,6 +160,10 @@ class Settings:
     season_decay: float = 0.9
     # Share of zero months from which a series counts as intermittent.
     intermittent_share: float = 0.3
+    # The Kejing method reads a series from its first non-zero month when at least a season of zeros comes before
+    # it and what follows is not intermittent: those zeros are months before the product was on sale (a full
+    # customer x spec grid, an M5-like export), not demand (models.launch_months; round 16). False: as given.
+    trim_leading_zeros: bool = True
     # Intermittent series take the call's seasonal pattern (mean of the series scaled to their means) raised to
     # this power (0 = flat forecasts), when the call has at least `intermittent_season_min`
     # non-negative series (blend.season_intermittent).
@@ -704,6 +708,33 @@ def _intermittent_candidates(y: np.ndarray, h: int, only: str | None = None) -> 
 
 
 # ---------------------------------------------------------------- one series
+
+
+def launch_months(y: np.ndarray, settings: Settings) -> int:
+    """How many leading zero months to leave out of a series: those before its first sale, when the months
+    from that sale on are not intermittent (``Settings.trim_leading_zeros``); 0 otherwise.
+
+    Why: an export that lists every product or shop for every month writes 0 for the months before a spec was
+    launched. Read as demand, they made a new spec with a year of steady sales look intermittent (the Croston
+    family and a flattened seasonal pattern) and put its launch jump into the seasonal index; the months before a
+    launch say nothing about demand. Only a whole season of zeros counts as "not yet on sale": on the tuning sets
+    shorter leading runs (1-4 months: PBS, Ames home sales, Superstore) are slow starts whose zeros the forecast
+    needs (left out, the harness went 0.9104 -> 0.9131, PBS cut to 48 months 1.047 -> 1.113). A series that stays
+    sparse after its first sale keeps its zeros: for it the gap before the first sale is like the gaps after it.
+    So does one whose first sale is one of its last two months: 44 zeros and then 7,281 scripts in one month is a
+    blip as often as a launch (PBS, where the next months were 0 again), and read as a launch its forecast was
+    7,281.
+    """
+    if not settings.trim_leading_zeros or len(y) == 0 or y[0] != 0:
+        return 0
+    nonzero = np.flatnonzero(y)
+    if len(nonzero) == 0:
+        return 0
+    first = int(nonzero[0])
+    after = y[first:]
+    if first < settings.season or len(after) < 3 or np.mean(after == 0) >= settings.intermittent_share:
+        return 0
+    return first
 
 
 def classify(y: np.ndarray, settings: Settings) -> str:

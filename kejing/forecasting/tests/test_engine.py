@@ -9,7 +9,14 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from kejing.forecasting.engine import ForecastInputError, backtest, festival_month, forecast, spring_festival
+from kejing.forecasting.engine import (
+    ForecastInputError,
+    Settings,
+    backtest,
+    festival_month,
+    forecast,
+    spring_festival,
+)
 from kejing.forecasting.engine.core import to_panel
 from kejing.forecasting.engine.synth import retail_panel
 
@@ -279,3 +286,46 @@ def test_seasonal_index_is_shrunk_by_its_year_to_year_spread():
     plain, _, _ = seasonal_index(noisy, start, 0, Settings(season_js=0.0, **exact))
     shrunk, _, _ = seasonal_index(noisy, start, 0, Settings(**exact))
     assert 1.0 < shrunk[5] < plain[5] and plain[11] < shrunk[11] < 1.0
+
+
+def test_months_before_a_launch_are_left_out_by_hand():
+    from kejing.forecasting.engine.models import launch_months
+
+    s = Settings()  # intermittent from 30 % zero months on; a launch needs a season (12 months) of zeros first
+    z = np.zeros(12)
+    assert launch_months(np.r_[z, 5, 6, 7, 5, 6.0], s) == 12  # sells every month after its launch
+    assert launch_months(np.r_[z[1:], 5, 6, 7, 5, 6.0], s) == 0  # 11 zeros: a slow start, kept
+    # after the first sale 2 of 5 months are 0 (40 % >= 30 %): a sparse series keeps the zeros before it too
+    assert launch_months(np.r_[z, 3, 0, 4, 0, 2.0], s) == 0
+    # 1 of 5 months after the first sale is 0 (20 % < 30 %): the twelve before it go
+    assert launch_months(np.r_[z, 3, 4, 0, 4, 2.0], s) == 12
+    assert launch_months(np.r_[4, z, 5.0], s) == 0  # no zeros before the first month
+    assert launch_months(np.r_[z, 7281, 5.0], s) == 0  # two months after the zeros: a blip as often as a launch
+    assert launch_months(np.r_[z, 7281, 5, 6.0], s) == 12  # three months of sales: a launch
+    assert launch_months(np.zeros(15), s) == 0  # never sold: the zero class, not a launch
+    assert launch_months(np.r_[z, 5, 6.0], Settings(trim_leading_zeros=False)) == 0
+    assert launch_months(np.r_[0, 0, 0, 0, 5, 6, 7.0], Settings(season=4)) == 4  # quarterly: a year is 4 zeros
+
+
+def test_a_zero_padded_grid_is_forecast_as_the_series_from_their_launch():
+    # 40 seasonal series of 60 months; 20 of them launched 12-31 months in, written as 0 before (a full grid).
+    # Forecast from the padded file, they must get exactly the forecasts of the file that starts each series at
+    # its launch, and the regular blend: with the zeros read as demand, 14 of them were called intermittent
+    # (Croston family or SES on a flattened season).
+    rng = np.random.default_rng(3)
+    k = np.arange(60)
+    rows = []
+    for s in range(40):
+        y = 100 * (1 + 0.3 * np.sin(2 * np.pi * k / 12)) * rng.lognormal(0, 0.1, 60)
+        if s < 20:
+            y[: 12 + s] = 0
+        rows += [(f"s{s:02d}", pd.Timestamp("2021-01-01") + pd.DateOffset(months=i), v) for i, v in enumerate(y)]
+    padded = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    launched = padded[padded.groupby("unique_id")["y"].cumsum() > 0]
+    a = forecast(padded, horizon=3, n_jobs=1)
+    b = forecast(launched, horizon=3, n_jobs=1)
+    assert a[["unique_id", "ds", "model"]].equals(b[["unique_id", "ds", "model"]])
+    np.testing.assert_array_equal(a["yhat"].to_numpy(), b["yhat"].to_numpy())
+    assert set(a["model"]) == {"blend"}
+    as_given = forecast(padded, horizon=3, n_jobs=1, settings=Settings(trim_leading_zeros=False))
+    assert (as_given["model"] != "blend").sum() == 3 * 14
