@@ -124,7 +124,8 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
     ``规格, 月份, 销量``) or a spreadsheet with one column per series; refusing it only sent the planner back to
     rename columns by hand. So: ``--id-col`` (several names joined by commas: their values are joined with
     "/"), ``--date-col`` and ``--value-col`` name the columns; otherwise a missing name is looked up among
-    :data:`COLUMN_NAMES` (several id-like columns, such as store and item, together make the id); a file with
+    :data:`COLUMN_NAMES` (several id-like columns, such as store and item, together make the id; a year and a
+    month-number column together make the dates, :func:`_year_and_month`); a file with
     a date column and no id is read as one series (one value column) or one series per number column (the wide
     layout). What stays ambiguous is refused with the columns found and the options that settle it.
     """
@@ -146,6 +147,14 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
                 )
             cols.append(col)
         chosen[role] = cols
+    split = None if "ds" in chosen or "ds" in by_name else _year_and_month(df, by_name)
+    if split is not None:  # a 年 and a 月 column (the month as 1-12): one date column made of the two
+        year_col, month_col = split
+        df = df.drop(columns=[year_col, month_col]).assign(
+            ds=df[year_col].astype(int).astype(str) + "-" + df[month_col].astype(int).astype(str).str.zfill(2)
+        )
+        by_name = {str(c).strip().lower(): c for c in df.columns}
+        chosen["ds"] = ["ds"]
     for role, aliases in COLUMN_NAMES.items():
         if role in chosen:
             continue
@@ -164,8 +173,10 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
                 f"多列可作 {role}: {', '.join(map(str, hits))},请用 {option} 指定 / several columns could be {role} "
                 f"({', '.join(map(str, hits))}): name one with {option}"
             )
-    if {"unique_id", "ds", "y"} <= chosen.keys() and all(
-        len(v) == 1 and str(v[0]).strip().lower() == k for k, v in chosen.items()
+    if (
+        split is None
+        and {"unique_id", "ds", "y"} <= chosen.keys()
+        and all(len(v) == 1 and str(v[0]).strip().lower() == k for k, v in chosen.items())
     ):
         return df, None
     if "ds" not in chosen:
@@ -174,7 +185,7 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
             "可用 --date-col 指定 / name it with --date-col"
         )
     ds = chosen["ds"][0]
-    said = []
+    said = [f"{split[0]} + {split[1]} → ds"] if split is not None else []
     if "unique_id" not in chosen:
         rest = [c for c in df.columns if c != ds]
         text = [str(c) for c in rest if not _numeric_column(df[c], sep)]
@@ -218,6 +229,25 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
         moved = [(" + ".join(map(str, ids)), "unique_id"), (str(ds), "ds"), (str(chosen["y"][0]), "y")]
         said.append("列 / columns: " + ", ".join(f"{a} → {b}" for a, b in moved if a.strip().lower() != b))
     return _numbers_as_written(out, sep), "; ".join(said)
+
+
+def _year_and_month(df, by_name: dict):
+    """``(year column, month column)`` when the file gives the period as a year and a month number (年份 and 月份,
+    ``year`` and ``month``: a common layout of Chinese monthly reports), else ``None``. The month column must hold
+    whole numbers 1-12 and the year column whole years, or it is some other kind of column."""
+    import pandas as pd
+
+    year = next((by_name[a] for a in ("year", "年", "年份", "年度") if a in by_name), None)
+    month = next((by_name[a] for a in ("month", "月", "月份") if a in by_name), None)
+    if year is None or month is None:
+        return None
+    y = pd.to_numeric(df[year], errors="coerce")
+    m = pd.to_numeric(df[month], errors="coerce")
+    if y.isna().any() or m.isna().any() or (y % 1).any() or (m % 1).any():
+        return None
+    if not (m.between(1, 12).all() and y.between(1000, 9999).all()):
+        return None
+    return year, month
 
 
 def _numeric_column(col, sep: str) -> bool:

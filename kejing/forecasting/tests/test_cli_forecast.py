@@ -354,6 +354,17 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     long.pivot(index="ds", columns="unique_id", values="y").reset_index().to_csv(tmp_path / "wide.csv", index=False)
     scores, reading = scored(tmp_path / "wide.csv")
     assert scores == expected and reading["columns"] == "宽表:3 列各为一个序列 / wide layout: 3 columns read as series"
+    # the period as a year and a month number (年份, 月份), long or wide
+    t = pd.to_datetime(long["ds"])
+    ym = long.assign(年份=t.dt.year, 月份=t.dt.month).rename(columns={"unique_id": "规格", "y": "销量"})
+    ym[["年份", "月份", "规格", "销量"]].to_csv(tmp_path / "ym.csv", index=False)
+    scores, reading = scored(tmp_path / "ym.csv")
+    assert scores == expected and reading["columns"] == "年份 + 月份 → ds; 列 / columns: 规格 → unique_id, 销量 → y"
+    wide = long.pivot(index="ds", columns="unique_id", values="y").reset_index()
+    w = pd.to_datetime(wide["ds"])
+    wide.assign(year=w.dt.year, month=w.dt.month).drop(columns="ds").to_csv(tmp_path / "ym_wide.csv", index=False)
+    scores, reading = scored(tmp_path / "ym_wide.csv")
+    assert scores == expected and reading["columns"].startswith("year + month → ds; 宽表:3 列")
     # what stays ambiguous or absent is refused, naming the columns and the option that settles it
     long.assign(value=1).rename(columns={"y": "sales"}).to_csv(tmp_path / "two_y.csv", index=False)
     assert main([*args, str(tmp_path / "two_y.csv")]) == 2
