@@ -127,7 +127,8 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
     :data:`COLUMN_NAMES` (several id-like columns, such as store and item, together make the id; a year and a
     month-number column together make the dates, :func:`_year_and_month`); a file with
     a date column and no id is read as one series (one value column) or one series per number column (the wide
-    layout). What stays ambiguous is refused with the columns found and the options that settle it.
+    layout); a file without dates but with month headers has one row per series (:func:`_months_across`). What
+    stays ambiguous is refused with the columns found and the options that settle it.
     """
     import pandas as pd
 
@@ -180,6 +181,9 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
     ):
         return df, None
     if "ds" not in chosen:
+        periods = _date_headers(df)
+        if len(periods) >= 2:
+            return _months_across(df, periods, chosen.get("unique_id"), sep)
         raise ValueError(
             f"缺少列 / missing column(s): ds(日期 / the dates; 现有列 / found: {', '.join(found)});"
             "可用 --date-col 指定 / name it with --date-col"
@@ -229,6 +233,51 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
         moved = [(" + ".join(map(str, ids)), "unique_id"), (str(ds), "ds"), (str(chosen["y"][0]), "y")]
         said.append("列 / columns: " + ", ".join(f"{a} → {b}" for a, b in moved if a.strip().lower() != b))
     return _numbers_as_written(out, sep), "; ".join(said)
+
+
+def _date_headers(df) -> list:
+    """The columns whose header is a month or a date (``2024-01``, ``202401``, ``2024年1月``, ``Jan-24``, a date
+    cell of a workbook …), as the engine reads dates; a header it cannot read is no period."""
+    import pandas as pd
+
+    from .engine.months import MonthError, month_numbers
+
+    out = []
+    for col in df.columns:
+        try:
+            month_numbers(pd.Series([col]))
+        except (MonthError, ValueError, TypeError):
+            continue
+        out.append(col)
+    return out
+
+
+def _months_across(df, periods: list, ids: list | None, sep: str):
+    """A sheet with one row per series and one column per month (规格 | 2024-01 | 2024-02 …: the usual layout of a
+    monthly sales report) as the long frame. The series are named by ``--id-col`` or the id-like columns
+    (:data:`COLUMN_NAMES`), else by every column that is not a month; columns left over are left out and named in
+    the note."""
+    import pandas as pd
+
+    rest = [c for c in df.columns if c not in periods]
+    if not ids:
+        known = set(COLUMN_NAMES["unique_id"])
+        ids = [c for c in rest if str(c).strip().lower() in known] or rest
+    if not ids:
+        raise ValueError("缺少序列名列 / no column names the series: add one, or name it with --id-col")
+    long = df.melt(id_vars=ids, value_vars=periods, var_name="ds", value_name="y")
+    key = long[ids[0]].astype("string")
+    for col in ids[1:]:
+        key = key + "/" + long[col].astype("string")
+    out = pd.DataFrame({"unique_id": key, "ds": long["ds"], "y": long["y"]})
+    said = (
+        f"宽表:{len(periods)} 个月份列,序列名取自 {' + '.join(map(str, ids))} / wide layout: {len(periods)} period "
+        f"columns, series named by {' + '.join(map(str, ids))}"
+    )
+    left = [str(c) for c in rest if c not in ids]
+    if left:
+        said += f"; 未用的列 / columns not used: {', '.join(left)}"
+    return _numbers_as_written(out, sep), said
 
 
 def _year_and_month(df, by_name: dict):

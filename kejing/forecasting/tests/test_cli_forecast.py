@@ -365,6 +365,24 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     wide.assign(year=w.dt.year, month=w.dt.month).drop(columns="ds").to_csv(tmp_path / "ym_wide.csv", index=False)
     scores, reading = scored(tmp_path / "ym_wide.csv")
     assert scores == expected and reading["columns"].startswith("year + month → ds; 宽表:3 列")
+    # one row per series and one column per month (规格 | 2023-01 | 2023-02 …), with a remark column left out;
+    # and the same with 2023年1月 headers and no id-like name, where the other column names the series
+    m = t.dt.strftime("%Y-%m")
+    across = long.assign(m=m).pivot(index="unique_id", columns="m", values="y").reset_index()
+    across = across.rename(columns={"unique_id": "规格"})
+    across.insert(1, "备注", "x")
+    across.to_csv(tmp_path / "across.csv", index=False)
+    scores, reading = scored(tmp_path / "across.csv")
+    assert scores == expected and reading["columns"] == (
+        "宽表:36 个月份列,序列名取自 规格 / wide layout: 36 period columns, series named by 规格; "
+        "未用的列 / columns not used: 备注"
+    )
+    zh = long.assign(m=t.dt.year.astype(str) + "年" + t.dt.month.astype(str) + "月")
+    zh.pivot(index="unique_id", columns="m", values="y").reset_index().rename(columns={"unique_id": "name"}).to_csv(
+        tmp_path / "across_zh.csv", index=False
+    )
+    scores, reading = scored(tmp_path / "across_zh.csv")
+    assert scores == expected and "series named by name" in reading["columns"]
     # what stays ambiguous or absent is refused, naming the columns and the option that settles it
     long.assign(value=1).rename(columns={"y": "sales"}).to_csv(tmp_path / "two_y.csv", index=False)
     assert main([*args, str(tmp_path / "two_y.csv")]) == 2
