@@ -111,7 +111,9 @@ COLUMN_NAMES = {
     ),
     "unique_id": (
         "unique_id", "id", "series", "item", "sku", "product", "store", "shop", "customer", "spec",
+        "item_id", "sku_id", "product_id", "store_id", "shop_id", "customer_id", "customer_code", "spec_code",
         "序列", "编号", "商品", "品规", "规格", "客户", "门店",
+        "客户编码", "规格编码", "门店编码", "商品编码", "卷烟编码", "零售户编码", "许可证号",
     ),
 }  # fmt: skip
 

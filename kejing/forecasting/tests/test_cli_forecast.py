@@ -383,6 +383,26 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     )
     scores, reading = scored(tmp_path / "across_zh.csv")
     assert scores == expected and "series named by name" in reading["columns"]
+    # the ledger as the 动销台帐 page exports it: customer and spec codes and names, several figures. The figure
+    # must be named (demand and sales are both figures); the series are customer code + spec code + spec.
+    from kejing.forecasting.views import LEDGER_HEADERS
+
+    ledger = pd.DataFrame(
+        {
+            LEDGER_HEADERS[0]: "C001",
+            LEDGER_HEADERS[1]: "某烟酒店",
+            LEDGER_HEADERS[2]: long["unique_id"].map({"a": "S1", "b": "S2", "c": "S3"}),
+            LEDGER_HEADERS[3]: long["unique_id"],
+            LEDGER_HEADERS[4]: t.dt.strftime("%Y-%m"),
+            **{h: long["y"] for h in LEDGER_HEADERS[5:]},
+        }
+    )
+    ledger.to_csv(tmp_path / "ledger.csv", index=False)
+    assert main([*args, str(tmp_path / "ledger.csv")]) == 2
+    assert "name one with --value-col" in json.loads(capsys.readouterr().out)["error"]
+    scores, reading = scored(tmp_path / "ledger.csv", "--value-col", "需求量")
+    assert scores == expected
+    assert reading["columns"] == "列 / columns: 客户编码 + 规格编码 + 规格 → unique_id, 月份 → ds, 需求量 → y"
     # what stays ambiguous or absent is refused, naming the columns and the option that settles it
     long.assign(value=1).rename(columns={"y": "sales"}).to_csv(tmp_path / "two_y.csv", index=False)
     assert main([*args, str(tmp_path / "two_y.csv")]) == 2
@@ -393,10 +413,10 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     assert main([*args, str(tmp_path / "odd.csv"), "--id-col", "kk"]) == 2
     assert "no column 'kk'" in json.loads(capsys.readouterr().out)["error"]
     # a text column beside the figures may well name the series: refused, not added up into one series
-    long.rename(columns={"unique_id": "门店编码"}).to_csv(tmp_path / "text.csv", index=False)
+    long.rename(columns={"unique_id": "网点代码"}).to_csv(tmp_path / "text.csv", index=False)
     assert main([*args, str(tmp_path / "text.csv")]) == 2
-    assert "若 门店编码 是序列名,请用 --id-col 指定" in json.loads(capsys.readouterr().out)["error"]
-    scores, _ = scored(tmp_path / "text.csv", "--id-col", "门店编码")
+    assert "若 网点代码 是序列名,请用 --id-col 指定" in json.loads(capsys.readouterr().out)["error"]
+    scores, _ = scored(tmp_path / "text.csv", "--id-col", "网点代码")
     assert scores == expected
     # a wide file with a text column is no wide file
     wide = long.pivot(index="ds", columns="unique_id", values="y").reset_index()
