@@ -194,9 +194,10 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
     said = [f"{split[0]} + {split[1]} → ds"] if split is not None else []
     if "unique_id" not in chosen:
         rest = [c for c in df.columns if c != ds]
-        text = [str(c) for c in rest if not _numeric_column(df[c], sep)]
+        is_number = {c: _numeric_column(df[c], sep) for c in rest}
+        text = [str(c) for c in rest if not is_number[c]]
         values = chosen.get("y") or rest
-        numeric = [c for c in values if _numeric_column(df[c], sep)]
+        numeric = [c for c in values if is_number[c]]
         if "y" in chosen and [t for t in text if t != str(chosen["y"][0])]:
             # a text column beside the figures names the series more often than not: say so, do not add them up
             raise ValueError(
@@ -228,13 +229,19 @@ def _shape_columns(df, args: argparse.Namespace, sep: str):
                 "可用 --value-col 指定 / name it with --value-col"
             )
         ids = chosen["unique_id"]
-        key = df[ids[0]].astype("string")
-        for col in ids[1:]:
-            key = key + "/" + df[col].astype("string")
-        out = pd.DataFrame({"unique_id": key, "ds": df[ds], "y": df[chosen["y"][0]]})
+        out = pd.DataFrame({"unique_id": _joined(df, ids), "ds": df[ds], "y": df[chosen["y"][0]]})
         moved = [(" + ".join(map(str, ids)), "unique_id"), (str(ds), "ds"), (str(chosen["y"][0]), "y")]
         said.append("列 / columns: " + ", ".join(f"{a} → {b}" for a, b in moved if a.strip().lower() != b))
     return _numbers_as_written(out, sep), "; ".join(said)
+
+
+def _joined(df, cols: list):
+    """The series' names from one or more columns, their values joined with "/" (store ``S1`` and item ``a`` ->
+    ``S1/a``); an empty cell leaves the name empty, which the engine refuses with its row."""
+    key = df[cols[0]].astype("string")
+    for col in cols[1:]:
+        key = key + "/" + df[col].astype("string")
+    return key
 
 
 def _date_headers(df) -> list:
@@ -268,10 +275,7 @@ def _months_across(df, periods: list, ids: list | None, sep: str):
     if not ids:
         raise ValueError("缺少序列名列 / no column names the series: add one, or name it with --id-col")
     long = df.melt(id_vars=ids, value_vars=periods, var_name="ds", value_name="y")
-    key = long[ids[0]].astype("string")
-    for col in ids[1:]:
-        key = key + "/" + long[col].astype("string")
-    out = pd.DataFrame({"unique_id": key, "ds": long["ds"], "y": long["y"]})
+    out = pd.DataFrame({"unique_id": _joined(long, ids), "ds": long["ds"], "y": long["y"]})
     said = (
         f"宽表:{len(periods)} 个月份列,序列名取自 {' + '.join(map(str, ids))} / wide layout: {len(periods)} period "
         f"columns, series named by {' + '.join(map(str, ids))}"

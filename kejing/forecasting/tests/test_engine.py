@@ -19,6 +19,7 @@ from kejing.forecasting.engine import (
 )
 from kejing.forecasting.engine.core import to_panel
 from kejing.forecasting.engine.synth import retail_panel
+from kejing.forecasting.tests.engine_fixtures import seasonal_shops
 
 COLUMNS = ["unique_id", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
 
@@ -312,15 +313,11 @@ def test_a_zero_padded_grid_is_forecast_as_the_series_from_their_launch():
     # Forecast from the padded file, they must get exactly the forecasts of the file that starts each series at
     # its launch, and the regular blend: with the zeros read as demand, 14 of them were called intermittent
     # (Croston family or SES on a flattened season).
-    rng = np.random.default_rng(3)
-    k = np.arange(60)
-    rows = []
-    for s in range(40):
-        y = 100 * (1 + 0.3 * np.sin(2 * np.pi * k / 12)) * rng.lognormal(0, 0.1, 60)
-        if s < 20:
-            y[: 12 + s] = 0
-        rows += [(f"s{s:02d}", pd.Timestamp("2021-01-01") + pd.DateOffset(months=i), v) for i, v in enumerate(y)]
-    padded = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    def launch(i: int, y: np.ndarray) -> None:
+        if i < 20:
+            y[: 12 + i] = 0
+
+    padded = seasonal_shops([100] * 40, 60, amplitude=0.3, noise=0.1, seed=3, start="2021-01", edit=launch)
     launched = padded[padded.groupby("unique_id")["y"].cumsum() > 0]
     a = forecast(padded, horizon=3, n_jobs=1)
     b = forecast(launched, horizon=3, n_jobs=1)
