@@ -13,7 +13,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -515,6 +515,38 @@ def model_check(request, body: CheckIn):
         return Status(400, {"detail": "; ".join(exc.errors.values())})
     job = Job.objects.create(kind="forecast_check", created_by=request.user, params=params)
     run_model_check.enqueue(job.pk)
+    job.refresh_from_db()
+    return Status(202, {"job": job.pk, "status": job.status})
+
+
+@router.post(
+    "/model-check/file",
+    response={202: dict, 400: Message, 403: Message},
+    summary="Backtest the model on an uploaded sales file (background job)",
+)
+def model_check_file(
+    request,
+    file: File[UploadedFile],
+    horizon: Form[int] = 2,
+    folds: Form[int] = 3,
+    auto_ets: Form[bool] = True,
+    id_col: Form[str] = "",
+    date_col: Form[str] = "",
+    value_col: Form[str] = "",
+):
+    """Multipart form: ``file`` (CSV or .xlsx in any layout ``kejing forecast backtest`` reads), ``horizon``,
+    ``folds``, ``auto_ets`` and, where the headers do not say, ``id_col`` / ``date_col`` / ``value_col``. The
+    job's result has the same figures as the command on the same file, with the policy's model settings; the file
+    is deleted once read. Managers only."""
+    if not services.is_manager(request.user):
+        raise HttpError(403, "只有管理人员可以检验模型 / only managers check the model")
+    from .views import start_file_check
+
+    try:
+        params = services.check_file_params(horizon, folds, auto_ets, id_col, date_col, value_col)
+        job = start_file_check(request.user, file, params)
+    except services.ForecastError as exc:
+        return Status(400, {"detail": "; ".join(exc.errors.values())})
     job.refresh_from_db()
     return Status(202, {"job": job.pk, "status": job.status})
 

@@ -16,308 +16,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import zipfile
 from pathlib import Path
 
-# the number columns of the commands' inputs (forecast: y; allocation: lines, supply and tier caps)
-NUMBER_COLUMNS = frozenset({"y", "forecast", "demand", "cap", "min", "tier", "supply"})
-# numbers as a spreadsheet writes them with a thousands separator: "1,017.3" (comma-separated files, read with
-# quotes) and, where the decimal mark is a comma (the files that semicolons separate), "1.017,3" or "1017,3"
-_GROUPED = {
-    ",": re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"),
-    ";": re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"),
-}
-
-
-def _numbers_as_written(df, sep: str):
-    """``df`` with each number column (:data:`NUMBER_COLUMNS`, header case and spaces ignored) that pandas left
-    as text read as numbers where it holds numbers written with thousands separators (or, in a semicolon file,
-    a decimal comma). A column without such a number is left as it is (the engine then names its first bad
-    row); one with such numbers and a cell of another shape is a ``ValueError`` naming that cell's row.
-
-    Why: a sales history saved from a spreadsheet keeps its number format, so ``y`` reads ``"1,017.3"`` (or
-    ``"1017,3"`` where the decimal mark is a comma) and the whole file was refused at its first row. Only what
-    cannot be misread is taken: in a comma file ``1,017`` is a thousand and seventeen; in a semicolon file a dot
-    groups thousands only in groups of three beside a decimal comma, so ``1017.3`` there is refused rather than
-    read as 10173 or guessed to be 1017.3.
-    """
-    import pandas as pd
-
-    pattern = _GROUPED[";" if sep == ";" else ","]
-    marks = "[,.]" if sep == ";" else ","
-    for col in df.columns:
-        if str(col).strip().lower() not in NUMBER_COLUMNS or df[col].dtype != object:
-            continue
-        text = df[col].astype("string").str.strip()
-        filled = (text.notna() & (text != "")).astype(bool)
-        fits = text.str.fullmatch(pattern).fillna(False).astype(bool)
-        written = fits & text.str.contains(marks, regex=True).fillna(False).astype(bool)
-        if not written.any():
-            continue
-        odd = filled & ~fits
-        if odd.any():
-            row = int(odd.to_numpy().nonzero()[0][0])
-            raise ValueError(
-                f"第 {row + 2} 行 {col} 的写法与该列其他数字不同 / row {row + 2}: {col} {df[col].iloc[row]!r} is "
-                f"not written like the other numbers of the column (e.g. {text[written].iloc[0]!r})"
-            )
-        if sep == ";":
-            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        else:
-            text = text.str.replace(",", "", regex=False)
-        df[col] = pd.to_numeric(text.where(filled), errors="coerce")
-    return df
+from .series_file import UnreadableFile, read_frame, shape_columns, with_columns
 
 
 def _read_input(path: str):
-    """A CSV (UTF-8 or GBK; comma, tab or semicolon) or the first sheet of an ``.xlsx`` workbook as a frame.
-
-    Why the workbook: a sales manager's history lives in Excel, and saving it as CSV first loses nothing but
-    time (date cells come through as dates, which the engine reads as their month)."""
-    import pandas as pd
-
+    """The file at ``path`` as a frame (:func:`.series_file.read_frame`); one that is missing or cannot be read
+    ends the command with the reason (a cell the engine cannot read is a ``ValueError`` the command reports)."""
     p = Path(path)
     if not p.exists():
         raise SystemExit(f"找不到文件 / file not found: {path}")
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            return pd.read_excel(p, engine="openpyxl")  # attrs["sep"] absent: numbers come as numbers
-        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
-            raise SystemExit(f"无法读取工作簿 / cannot read the workbook {path}: {exc}") from None
-    for enc in ("utf-8-sig", "gbk"):
-        try:
-            with p.open(encoding=enc) as f:
-                head = f.readline()
-            # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
-            # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma
-            sep = max((",", "\t", ";"), key=head.count)
-            df = _numbers_as_written(pd.read_csv(p, encoding=enc, sep=sep), sep)
-            df.attrs["sep"] = sep
-            return df
-        except UnicodeDecodeError:
-            continue
-    raise SystemExit(f"无法读取编码 / cannot decode {path} (UTF-8 or GBK)")
-
-
-# Column names a sales export uses for the three columns of the long format (header case and spaces ignored),
-# read when the file lacks the canonical name; the engine itself knows only unique_id, ds and y.
-COLUMN_NAMES = {
-    "ds": ("ds", "date", "month", "period", "time", "日期", "月份", "年月", "期间", "时间", "月"),
-    "y": (
-        "y", "sales", "qty", "quantity", "value", "amount", "demand", "volume", "units", "sold",
-        "销量", "数量", "销售量", "需求量", "订购量", "订单量", "销售额", "金额",
-    ),
-    "unique_id": (
-        "unique_id", "id", "series", "item", "sku", "product", "store", "shop", "customer", "spec",
-        "item_id", "sku_id", "product_id", "store_id", "shop_id", "customer_id", "customer_code", "spec_code",
-        "序列", "编号", "商品", "品规", "规格", "客户", "门店",
-        "客户编码", "规格编码", "门店编码", "商品编码", "卷烟编码", "零售户编码", "许可证号",
-    ),
-}  # fmt: skip
-
-
-def _shape_columns(df, args: argparse.Namespace, sep: str):
-    """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
-    (``None`` when the file already had them).
-
-    Why: "any long-format file" is, in practice, a sales export with its own headers (``item, date, sales`` or
-    ``规格, 月份, 销量``) or a spreadsheet with one column per series; refusing it only sent the planner back to
-    rename columns by hand. So: ``--id-col`` (several names joined by commas: their values are joined with
-    "/"), ``--date-col`` and ``--value-col`` name the columns; otherwise a missing name is looked up among
-    :data:`COLUMN_NAMES` (several id-like columns, such as store and item, together make the id; a year and a
-    month-number column together make the dates, :func:`_year_and_month`); a file with
-    a date column and no id is read as one series (one value column) or one series per number column (the wide
-    layout); a file without dates but with month headers has one row per series (:func:`_months_across`). What
-    stays ambiguous is refused with the columns found and the options that settle it.
-    """
-    import pandas as pd
-
-    found = [str(c) for c in df.columns]
-    by_name = {str(c).strip().lower(): c for c in df.columns}
-    asked = {"unique_id": args.id_col, "ds": args.date_col, "y": args.value_col}
-    chosen: dict[str, list] = {}
-    for role, names in asked.items():
-        if not names:
-            continue
-        cols = []
-        for name in str(names).split(",") if role == "unique_id" else [names]:
-            col = by_name.get(name.strip().lower())
-            if col is None:
-                raise ValueError(
-                    f"找不到列 {name.strip()} / no column {name.strip()!r}(现有列 / found: {', '.join(found)})"
-                )
-            cols.append(col)
-        chosen[role] = cols
-    split = None if "ds" in chosen or "ds" in by_name else _year_and_month(df, by_name)
-    if split is not None:  # a 年 and a 月 column (the month as 1-12): one date column made of the two
-        year_col, month_col = split
-        df = df.drop(columns=[year_col, month_col]).assign(
-            ds=df[year_col].astype(int).astype(str) + "-" + df[month_col].astype(int).astype(str).str.zfill(2)
-        )
-        by_name = {str(c).strip().lower(): c for c in df.columns}
-        chosen["ds"] = ["ds"]
-    for role, aliases in COLUMN_NAMES.items():
-        if role in chosen:
-            continue
-        if role in by_name:  # the canonical name wins over any alias
-            chosen[role] = [by_name[role]]
-            continue
-        taken = {c for cols in chosen.values() for c in cols}
-        hits = [by_name[a] for a in aliases if a in by_name and by_name[a] not in taken]
-        if role == "unique_id" and hits:
-            chosen[role] = [c for c in df.columns if c in hits]  # in the file's order: store/item
-        elif len(hits) == 1:
-            chosen[role] = hits
-        elif len(hits) > 1:
-            option = {"ds": "--date-col", "y": "--value-col"}[role]
-            raise ValueError(
-                f"多列可作 {role}: {', '.join(map(str, hits))},请用 {option} 指定 / several columns could be {role} "
-                f"({', '.join(map(str, hits))}): name one with {option}"
-            )
-    if (
-        split is None
-        and {"unique_id", "ds", "y"} <= chosen.keys()
-        and all(len(v) == 1 and str(v[0]).strip().lower() == k for k, v in chosen.items())
-    ):
-        return df, None
-    if "ds" not in chosen:
-        periods = _date_headers(df)
-        if len(periods) >= 2:
-            return _months_across(df, periods, chosen.get("unique_id"), sep)
-        raise ValueError(
-            f"缺少列 / missing column(s): ds(日期 / the dates; 现有列 / found: {', '.join(found)});"
-            "可用 --date-col 指定 / name it with --date-col"
-        )
-    ds = chosen["ds"][0]
-    said = [f"{split[0]} + {split[1]} → ds"] if split is not None else []
-    if "unique_id" not in chosen:
-        rest = [c for c in df.columns if c != ds]
-        is_number = {c: _numeric_column(df[c], sep) for c in rest}
-        text = [str(c) for c in rest if not is_number[c]]
-        values = chosen.get("y") or rest
-        numeric = [c for c in values if is_number[c]]
-        if "y" in chosen and [t for t in text if t != str(chosen["y"][0])]:
-            # a text column beside the figures names the series more often than not: say so, do not add them up
-            raise ValueError(
-                f"缺少列 / missing column: unique_id(现有列 / found: {', '.join(found)});若 "
-                f"{', '.join(t for t in text if t != str(chosen['y'][0]))} 是序列名,请用 --id-col 指定 / if that "
-                "names the series, say so with --id-col"
-            )
-        if "y" in chosen or len(rest) == 1:
-            col = values[0]
-            if not numeric:
-                raise ValueError(f"{col} 列不是数字 / column {col} holds no numbers")
-            out = pd.DataFrame({"unique_id": str(col), "ds": df[ds], "y": df[col]})
-            said.append(f"一个序列 {col} / one series, {col}")
-        elif len(numeric) == len(rest):
-            out = df.melt(id_vars=[ds], value_vars=rest, var_name="unique_id", value_name="y")
-            out = out.rename(columns={ds: "ds"})[["unique_id", "ds", "y"]]
-            out["unique_id"] = out["unique_id"].astype(str)
-            said.append(f"宽表:{len(rest)} 列各为一个序列 / wide layout: {len(rest)} columns read as series")
-        else:
-            raise ValueError(
-                f"缺少列 / missing column(s): unique_id, y(现有列 / found: {', '.join(found)});非数字列 / columns "
-                f"without numbers: {', '.join(text)}。可用 --id-col、--value-col 指定 / name them with --id-col "
-                "and --value-col"
-            )
-    else:
-        if "y" not in chosen:
-            raise ValueError(
-                f"缺少列 / missing column(s): y(销量 / the figures; 现有列 / found: {', '.join(found)});"
-                "可用 --value-col 指定 / name it with --value-col"
-            )
-        ids = chosen["unique_id"]
-        out = pd.DataFrame({"unique_id": _joined(df, ids), "ds": df[ds], "y": df[chosen["y"][0]]})
-        moved = [(" + ".join(map(str, ids)), "unique_id"), (str(ds), "ds"), (str(chosen["y"][0]), "y")]
-        said.append("列 / columns: " + ", ".join(f"{a} → {b}" for a, b in moved if a.strip().lower() != b))
-    return _numbers_as_written(out, sep), "; ".join(said)
-
-
-def _joined(df, cols: list):
-    """The series' names from one or more columns, their values joined with "/" (store ``S1`` and item ``a`` ->
-    ``S1/a``); an empty cell leaves the name empty, which the engine refuses with its row."""
-    key = df[cols[0]].astype("string")
-    for col in cols[1:]:
-        key = key + "/" + df[col].astype("string")
-    return key
-
-
-def _date_headers(df) -> list:
-    """The columns whose header is a month or a date (``2024-01``, ``202401``, ``2024年1月``, ``Jan-24``, a date
-    cell of a workbook …), as the engine reads dates; a header it cannot read is no period."""
-    import pandas as pd
-
-    from .engine.months import MonthError, month_numbers
-
-    out = []
-    for col in df.columns:
-        try:
-            month_numbers(pd.Series([col]))
-        except (MonthError, ValueError, TypeError):
-            continue
-        out.append(col)
-    return out
-
-
-def _months_across(df, periods: list, ids: list | None, sep: str):
-    """A sheet with one row per series and one column per month (规格 | 2024-01 | 2024-02 …: the usual layout of a
-    monthly sales report) as the long frame. The series are named by ``--id-col`` or the id-like columns
-    (:data:`COLUMN_NAMES`), else by every column that is not a month; columns left over are left out and named in
-    the note."""
-    import pandas as pd
-
-    rest = [c for c in df.columns if c not in periods]
-    if not ids:
-        known = set(COLUMN_NAMES["unique_id"])
-        ids = [c for c in rest if str(c).strip().lower() in known] or rest
-    if not ids:
-        raise ValueError("缺少序列名列 / no column names the series: add one, or name it with --id-col")
-    long = df.melt(id_vars=ids, value_vars=periods, var_name="ds", value_name="y")
-    out = pd.DataFrame({"unique_id": _joined(long, ids), "ds": long["ds"], "y": long["y"]})
-    said = (
-        f"宽表:{len(periods)} 个月份列,序列名取自 {' + '.join(map(str, ids))} / wide layout: {len(periods)} period "
-        f"columns, series named by {' + '.join(map(str, ids))}"
-    )
-    left = [str(c) for c in rest if c not in ids]
-    if left:
-        said += f"; 未用的列 / columns not used: {', '.join(left)}"
-    return _numbers_as_written(out, sep), said
-
-
-def _year_and_month(df, by_name: dict):
-    """``(year column, month column)`` when the file gives the period as a year and a month number (年份 and 月份,
-    ``year`` and ``month``: a common layout of Chinese monthly reports), else ``None``. The month column must hold
-    whole numbers 1-12 and the year column whole years, or it is some other kind of column."""
-    import pandas as pd
-
-    year = next((by_name[a] for a in ("year", "年", "年份", "年度") if a in by_name), None)
-    month = next((by_name[a] for a in ("month", "月", "月份") if a in by_name), None)
-    if year is None or month is None:
-        return None
-    y = pd.to_numeric(df[year], errors="coerce")
-    m = pd.to_numeric(df[month], errors="coerce")
-    if y.isna().any() or m.isna().any() or (y % 1).any() or (m % 1).any():
-        return None
-    if not (m.between(1, 12).all() and y.between(1000, 9999).all()):
-        return None
-    return year, month
-
-
-def _numeric_column(col, sep: str) -> bool:
-    """Whether a column holds numbers (or numbers written with thousands separators, as
-    :func:`_numbers_as_written` reads them) in every filled cell, and at least one."""
-    import pandas as pd
-
-    if col.dtype.kind in "iuf":
-        return bool(col.notna().any())
-    text = col.astype("string").str.strip()
-    filled = text.notna() & (text != "")
-    if not filled.any():
-        return False
-    fits = text.str.fullmatch(_GROUPED[";" if sep == ";" else ","]).fillna(False)
-    return bool((fits | ~filled).all()) or bool(pd.to_numeric(text[filled], errors="coerce").notna().all())
+    try:
+        return read_frame(p.read_bytes(), p.name)
+    except UnreadableFile as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _write_csv(df, path: str) -> None:
@@ -361,15 +75,7 @@ def _progress(done: int, total: int, message: str) -> None:
 def _forecast_input(args: argparse.Namespace):
     """The input file as the engine's long frame, and what was done to its columns (see :func:`_shape_columns`)."""
     df = _read_input(args.input)
-    return _shape_columns(df, args, df.attrs.get("sep", ","))
-
-
-def _with_columns(reading: dict, shaped: str | None) -> dict:
-    """The engine's reading of the input with the columns' note put first (the order things happened in)."""
-    if shaped:
-        reading["columns"] = shaped
-        reading["note"] = "; ".join(x for x in (shaped, reading.get("note")) if x)
-    return reading
+    return shape_columns(df, args.id_col, args.date_col, args.value_col, df.attrs.get("sep", ","))
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -393,7 +99,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(args, exc)
-    _with_columns(out["input"], shaped)
+    with_columns(out["input"], shaped)
     if not args.json:
         for m, d in out["methods"].items():
             print(f"{m:16s} MASE {d['mase']}  WAPE {d['wape']}  {d['seconds']} s")
@@ -432,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(args, exc)
-    read = _with_columns(dict(out.attrs.get("input", {})), shaped)
+    read = with_columns(dict(out.attrs.get("input", {})), shaped)
     out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
     out.to_csv(args.output, index=False, float_format="%.4f")
     k = out["unique_id"].nunique()

@@ -632,6 +632,19 @@ def check_params(horizon: Any, folds: Any, auto_ets: Any = True) -> dict[str, An
     return out
 
 
+def _scored(out: dict[str, Any], methods: tuple[str, ...]) -> dict[str, Any]:
+    """A check's figures for the page and the export, taken out of the engine's ``backtest`` result: the methods
+    in a fixed order (PostgreSQL's jsonb does not keep a dict's order) and the models the Kejing method chose,
+    most used first (each method's ``models`` count is removed from ``out``)."""
+    kejing_models = out["methods"]["kejing"].pop("models", {})
+    for m in out["methods"].values():
+        m.pop("models", None)
+    return {
+        "rows": [{"method": name, **out["methods"][name]} for name in methods],
+        "models": sorted(([name, n] for name, n in kejing_models.items()), key=lambda kv: (-kv[1], kv[0])),
+    }
+
+
 def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job | None = None) -> dict[str, Any]:
     """Backtest the model on the user's own history: the same unit x spec series and months the model job learns
     from (``[model].history_months`` up to the latest month in the ledger totals), rolling origins ``horizon``
@@ -703,23 +716,112 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
         return rows
 
     unit_names = dict(OrgUnit.objects.filter(pk__in={int(u.split(":")[0]) for u in groups}).values_list("pk", "name"))
-    kejing_models = out["methods"]["kejing"].pop("models", {})
-    for m in out["methods"].values():
-        m.pop("models", None)
     staff = get_staff(user)
     return {
         "ok": True,
         **out,
-        # the methods in a fixed order for the page and the export: PostgreSQL's jsonb does not keep a dict's order
-        "rows": [{"method": name, **out["methods"][name]} for name in methods],
+        **_scored(out, methods),
         "by_price_class": breakdown(
             "price", [c.value for c in PriceClass], {c.value: str(c.label) for c in PriceClass}
         ),
         "by_unit": breakdown("unit", sorted(unit_names, key=lambda pk: unit_names[pk]), unit_names),
-        "models": sorted(([name, n] for name, n in kejing_models.items()), key=lambda kv: (-kv[1], kv[0])),
         "first_month": f"{df['ds'].min():%Y-%m}",
         "last_month": f"{last_month:%Y-%m}",
         "scope": "" if units is None or staff is None else staff.unit.name,
+        "spring_festival": festival,
+        "festival_window_days": max(settings.festival_windows),
+        "trading_days": settings.trading_days,
+    }
+
+
+# A file to check: what the page takes (the command line has no limit), the kinds of file it reads, and how its
+# messages name the three column fields (the command's say --id-col …)
+CHECK_FILE_MAX_MB = 20
+CHECK_FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+CHECK_FILE_FIELDS = {
+    "unique_id": "「序列名列 / series column」",
+    "ds": "「日期列 / date column」",
+    "y": "「销量列 / figures column」",
+}
+
+
+def check_file_params(
+    horizon: Any, folds: Any, auto_ets: Any = True, id_col: Any = "", date_col: Any = "", value_col: Any = ""
+) -> dict[str, Any]:
+    """:func:`check_params` plus the three optional column names of an uploaded file (blank: found from the
+    headers, as ``kejing forecast backtest`` finds them)."""
+    out = check_params(horizon, folds, auto_ets)
+    errors: dict[str, str] = {}
+    for name, value in (("id_col", id_col), ("date_col", date_col), ("value_col", value_col)):
+        text = str(value or "").strip()
+        if len(text) > 200:
+            errors[name] = f"{name} 过长 / {name} is longer than 200 characters"
+        out[name] = text
+    if errors:
+        raise ForecastError(errors)
+    return out
+
+
+def check_upload(name: str, size: int) -> None:
+    """Refuse an upload the check will not read, before it is stored: the wrong kind of file, or too big."""
+    if not name.lower().endswith(CHECK_FILE_SUFFIXES):
+        raise ForecastError(
+            {"file": f"只接受 CSV 或 Excel 文件 / a CSV or Excel (.xlsx) file, please: {name} is neither"}
+        )
+    if size > CHECK_FILE_MAX_MB * 1024 * 1024:
+        raise ForecastError(
+            {"file": f"文件超过 {CHECK_FILE_MAX_MB} MB / the file is larger than {CHECK_FILE_MAX_MB} MB: {name}"}
+        )
+
+
+def check_file(user, data: bytes, filename: str, params: dict[str, Any], job: Job | None = None) -> dict[str, Any]:
+    """Backtest the model on an uploaded sales history (any layout ``kejing forecast backtest`` reads, the same
+    reading and the same figures), with the policy's model settings, against the seasonal naive and AutoETS.
+
+    Why: before a company moves its forecasting onto Kejing, the marketing center wants to see the model on the
+    history its old system exports, and a manager on a region's figures the ledger does not hold (a neighbouring
+    company's, last decade's). The file is read here and scored; nothing is written but the job's result.
+    Managers only, as the check on the ledger: a backtest of thousands of series takes the worker minutes.
+    """
+    if not is_manager(user):
+        raise NotAllowed("只有管理人员可以检验模型 / only managers check the model")
+    from .engine import backtest
+    from .series_file import read_frame, shape_columns, with_columns
+
+    frame = read_frame(data, filename)
+    df, shaped = shape_columns(
+        frame,
+        params.get("id_col") or None,
+        params.get("date_col") or None,
+        params.get("value_col") or None,
+        frame.attrs.get("sep", ","),
+        options=CHECK_FILE_FIELDS,
+    )
+    festival = festival_setting()
+    settings = model_settings()
+    methods = ("kejing", "seasonal_naive", "auto_ets") if params.get("auto_ets", True) else ("kejing", "seasonal_naive")
+    out = backtest(
+        df,
+        params["horizon"],
+        params["folds"],
+        season=int(policy()["model"]["season"]),
+        methods=methods,
+        spring_festival=festival,
+        settings=settings,
+        progress=(lambda done, total, message: job.progress(done, total, message)) if job else None,
+    )
+    reading = with_columns(out["input"], shaped)
+    return {
+        "ok": True,
+        **out,
+        "source": "file",
+        "filename": filename,
+        **_scored(out, methods),
+        "by_price_class": [],
+        "by_unit": [],
+        "first_month": reading.get("first", "")[:7],
+        "last_month": reading.get("last", "")[:7],
+        "scope": "",
         "spring_festival": festival,
         "festival_window_days": max(settings.festival_windows),
         "trading_days": settings.trading_days,

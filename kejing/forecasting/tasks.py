@@ -43,16 +43,26 @@ def run_model_forecast(job_id: int) -> None:
 
 @task()
 def run_model_check(job_id: int) -> None:
-    """Backtest the model on the starter's own history (``services.check_model``); reads only."""
+    """Backtest the model on the starter's own history (``services.check_model``) or on the file he uploaded
+    (``services.check_file``, which the job deletes once read); reads only."""
     job = Job.objects.select_related("created_by").get(pk=job_id)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     p = job.params
     try:
-        result = services.check_model(job.created_by, p["horizon"], p["folds"], p.get("auto_ets", True), job=job)
+        if p.get("source") == "file":
+            with default_storage.open(p["path"], "rb") as fh:
+                data = fh.read()
+            result = services.check_file(job.created_by, data, p["filename"], p, job=job)
+        else:
+            result = services.check_model(job.created_by, p["horizon"], p["folds"], p.get("auto_ets", True), job=job)
         status = Job.Status.DONE
     except Exception as exc:  # the job page must say what went wrong, whatever it was
-        result = {"ok": False, "error": str(exc)[:300]}
+        result = {"ok": False, "error": str(exc)[:600]}
         status = Job.Status.FAILED
+    finally:
+        # an uploaded file is read once: the result keeps the figures, the sales history is not kept
+        if p.get("source") == "file":
+            default_storage.delete(p["path"])
     _finish(job, status, result)
 
 

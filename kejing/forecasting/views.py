@@ -398,10 +398,30 @@ CHECK_METHOD_LABELS = {
 
 @login_required
 def model_check(request):
-    """Backtest the model on the manager's own history (a job), and his last checks."""
+    """Backtest the model on the manager's own history or on a sales file he uploads (a job), and his last
+    checks."""
     _manager_required(request.user)
     from .tasks import run_model_check
 
+    if request.method == "POST" and request.POST.get("source") == "file":
+        post = request.POST
+        try:
+            params = services.check_file_params(
+                post.get("horizon", ""),
+                post.get("folds", ""),
+                post.get("auto_ets", ""),
+                post.get("id_col", ""),
+                post.get("date_col", ""),
+                post.get("value_col", ""),
+            )
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise services.ForecastError({"file": "请选择文件 / choose a file to check"})
+            job = start_file_check(request.user, upload, params)
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+            return redirect("forecasting:model_check")
+        return redirect("job_detail", pk=job.pk)
     if request.method == "POST":
         try:
             params = services.check_params(
@@ -421,8 +441,28 @@ def model_check(request):
             "checks": checks,
             "limits": services.CHECK_LIMITS,
             "history_months": services.policy()["model"]["history_months"],
+            "max_mb": services.CHECK_FILE_MAX_MB,
+            "suffixes": ",".join(services.CHECK_FILE_SUFFIXES),
         },
     )
+
+
+def start_file_check(user, upload, params: dict) -> Job:
+    """Check the upload (kind, size), store it for the worker and queue the check; the job deletes the file once
+    it has read it. Why stored and not passed: the job runs in the worker, and a job's params are JSON."""
+    from .tasks import run_model_check
+
+    if not services.is_manager(user):
+        raise services.NotAllowed("只有管理人员可以检验模型 / only managers check the model")
+    services.check_upload(upload.name, upload.size)
+    name = default_storage.save(f"checks/check-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", upload)
+    job = Job.objects.create(
+        kind="forecast_check",
+        created_by=user,
+        params={**params, "source": "file", "path": name, "filename": upload.name},
+    )
+    run_model_check.enqueue(job.pk)
+    return job
 
 
 @login_required
@@ -432,6 +472,8 @@ def model_check_export(request, job_id: int):
     job = get_object_or_404(Job, pk=job_id, kind="forecast_check", created_by=request.user, status=Job.Status.DONE)
     r = job.result
     history = f"{r['first_month']} – {r['last_month']}"
+    if r.get("source") == "file":  # which file the figures are of
+        history = f"{r['filename']}: {history}"
     groups = [(_("All series"), r["series"], r["windows"], r["rows"])]
     groups += [(g["label"], g["series"], g["windows"], g["rows"]) for g in r["by_price_class"] + r["by_unit"]]
     rows = []

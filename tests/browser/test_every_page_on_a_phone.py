@@ -61,6 +61,26 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
         assert page.locator("#check-table tbody tr").count() == 2  # Kejing and the seasonal naive
         _assert_no_horizontal_scroll(page, "mm01 model check result")
         shot(page, "mm01-model-check")
+        # the same check on a file he uploads: three series of 30 months with Chinese headers, without AutoETS
+        rows = ["规格,月份,销量"] + [
+            f"S{k},{2024 + t // 12}-{t % 12 + 1:02d},{100 * k + t + (9 if t % 12 == 0 else 0)}"
+            for k in (1, 2, 3)
+            for t in range(30)
+        ]
+        page.goto(f"{base}/forecasting/model/check/")
+        page.set_input_files(
+            "#check-file-form input[name=file]",
+            {"name": "历史销量.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()},
+        )
+        page.uncheck("#check-file-form input[name=auto_ets]")
+        page.click("#check-file-form summary")  # the column fields, folded away until asked for
+        shot(page, "mm01-file-form")
+        page.click("#check-file-form button[type=submit]")
+        page.wait_for_selector("#check-table", timeout=60_000)
+        assert "历史销量.csv" in page.inner_text("#job-summary")
+        assert "规格 → unique_id" in page.inner_text("#check-reading")
+        _assert_no_horizontal_scroll(page, "mm01 file check result")
+        shot(page, "mm01-file-check")
     for href in links:
         resp = page.goto(base + href)
         assert resp is not None and resp.status == 200, f"{username}: {href} answered {resp and resp.status}"

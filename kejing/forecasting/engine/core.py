@@ -101,6 +101,10 @@ class Panel:
             "periods_filled": self.periods_filled,
             "rows_summed": self.rows_summed,
         }
+        if self.ids:  # the span read, as the first day of its first and last period ("2024-01-01")
+            ends = self.starts + np.array([len(v) for v in self.values]) - 1
+            first, last = self.period_starts(np.array([self.starts.min(), ends.max()]))
+            out["first"], out["last"] = str(first), str(last)
         if self.rows_empty:
             out["rows_empty"] = self.rows_empty
         said = []

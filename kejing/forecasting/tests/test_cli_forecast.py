@@ -39,8 +39,16 @@ def test_backtest_json(tmp_path, capsys):
         assert m["wape"] >= 0
     # a, b take part in both folds; c (2 months) cannot be cut 3 or 6 months back
     assert out["windows"] == 4
-    # one row per series and month: nothing filled or summed, so nothing to say
-    assert out["input"] == {"rows": 74, "series": 3, "frequency": "month", "periods_filled": 0, "rows_summed": 0}
+    # one row per series and month: nothing filled or summed, so nothing to say; 36 months from January 2023
+    assert out["input"] == {
+        "rows": 74,
+        "series": 3,
+        "frequency": "month",
+        "periods_filled": 0,
+        "rows_summed": 0,
+        "first": "2023-01-01",
+        "last": "2025-12-01",
+    }
 
 
 def test_backtest_and_run_say_what_they_did_with_gaps_and_repeated_months(tmp_path, capsys):

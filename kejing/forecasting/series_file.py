@@ -1,0 +1,345 @@
+"""Reading a sales history file into the engine's long frame (``unique_id``, ``ds``, ``y``): CSV in UTF-8 or GBK
+(comma, tab or semicolon), or the first sheet of a workbook, with whatever headers and layout a sales export has.
+
+Why a module of its own: ``kejing forecast backtest`` / ``run`` and the model check page's "check a file" read the
+same files, and a planner should get the same reading, the same figures and the same refusals from both. Pure
+pandas, no Django; errors are ``ValueError`` with a message in Chinese and English that names the column, the row
+or the option (``--id-col`` on the command line, the form's field on the page) that settles it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+
+class UnreadableFile(ValueError):
+    """The bytes are no workbook, or no text in UTF-8 or GBK: nothing in the file could be looked at."""
+
+
+# how the caller names the three columns: the command's options (the page passes its fields' labels)
+CLI_OPTIONS = {"unique_id": "--id-col", "ds": "--date-col", "y": "--value-col"}
+
+# the number columns of the commands' inputs (forecast: y; allocation: lines, supply and tier caps)
+NUMBER_COLUMNS = frozenset({"y", "forecast", "demand", "cap", "min", "tier", "supply"})
+# numbers as a spreadsheet writes them with a thousands separator: "1,017.3" (comma-separated files, read with
+# quotes) and, where the decimal mark is a comma (the files that semicolons separate), "1.017,3" or "1017,3"
+_GROUPED = {
+    ",": re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"),
+    ";": re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"),
+}
+
+
+def _numbers_as_written(df, sep: str):
+    """``df`` with each number column (:data:`NUMBER_COLUMNS`, header case and spaces ignored) that pandas left
+    as text read as numbers where it holds numbers written with thousands separators (or, in a semicolon file,
+    a decimal comma). A column without such a number is left as it is (the engine then names its first bad
+    row); one with such numbers and a cell of another shape is a ``ValueError`` naming that cell's row.
+
+    Why: a sales history saved from a spreadsheet keeps its number format, so ``y`` reads ``"1,017.3"`` (or
+    ``"1017,3"`` where the decimal mark is a comma) and the whole file was refused at its first row. Only what
+    cannot be misread is taken: in a comma file ``1,017`` is a thousand and seventeen; in a semicolon file a dot
+    groups thousands only in groups of three beside a decimal comma, so ``1017.3`` there is refused rather than
+    read as 10173 or guessed to be 1017.3.
+    """
+    import pandas as pd
+
+    pattern = _GROUPED[";" if sep == ";" else ","]
+    marks = "[,.]" if sep == ";" else ","
+    for col in df.columns:
+        if str(col).strip().lower() not in NUMBER_COLUMNS or df[col].dtype != object:
+            continue
+        text = df[col].astype("string").str.strip()
+        filled = (text.notna() & (text != "")).astype(bool)
+        fits = text.str.fullmatch(pattern).fillna(False).astype(bool)
+        written = fits & text.str.contains(marks, regex=True).fillna(False).astype(bool)
+        if not written.any():
+            continue
+        odd = filled & ~fits
+        if odd.any():
+            row = int(odd.to_numpy().nonzero()[0][0])
+            raise ValueError(
+                f"第 {row + 2} 行 {col} 的写法与该列其他数字不同 / row {row + 2}: {col} {df[col].iloc[row]!r} is "
+                f"not written like the other numbers of the column (e.g. {text[written].iloc[0]!r})"
+            )
+        if sep == ";":
+            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            text = text.str.replace(",", "", regex=False)
+        df[col] = pd.to_numeric(text.where(filled), errors="coerce")
+    return df
+
+
+def read_frame(data: bytes, name: str):
+    """A CSV (UTF-8 or GBK; comma, tab or semicolon) or, for a name ending ``.xlsx``/``.xlsm``, the first sheet
+    of the workbook, as a frame; a CSV's separator is kept in ``attrs["sep"]``. ``ValueError`` names what could
+    not be read.
+
+    Why the workbook: a sales manager's history lives in Excel, and saving it as CSV first loses nothing but
+    time (date cells come through as dates, which the engine reads as their month). Why bytes: the command reads
+    a path, the page an upload; both then read the very same way."""
+    import pandas as pd
+
+    if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            return pd.read_excel(io.BytesIO(data), engine="openpyxl")  # no attrs["sep"]: numbers come as numbers
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise UnreadableFile(f"无法读取工作簿 / cannot read the workbook {name}: {exc}") from None
+    for enc in ("utf-8-sig", "gbk"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
+        # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma
+        head = text.split("\n", 1)[0]
+        sep = max((",", "\t", ";"), key=head.count)
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=sep)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"文件是空的 / the file {name} is empty") from None
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"无法读取 CSV / cannot read {name} as CSV: {exc}") from None
+        df = _numbers_as_written(df, sep)
+        df.attrs["sep"] = sep
+        return df
+    raise UnreadableFile(f"无法读取编码 / cannot decode {name} (UTF-8 or GBK)")
+
+
+# Column names a sales export uses for the three columns of the long format (header case and spaces ignored),
+# read when the file lacks the canonical name; the engine itself knows only unique_id, ds and y.
+COLUMN_NAMES = {
+    "ds": ("ds", "date", "month", "period", "time", "日期", "月份", "年月", "期间", "时间", "月"),
+    "y": (
+        "y", "sales", "qty", "quantity", "value", "amount", "demand", "volume", "units", "sold",
+        "销量", "数量", "销售量", "需求量", "订购量", "订单量", "销售额", "金额",
+    ),
+    "unique_id": (
+        "unique_id", "id", "series", "item", "sku", "product", "store", "shop", "customer", "spec",
+        "item_id", "sku_id", "product_id", "store_id", "shop_id", "customer_id", "customer_code", "spec_code",
+        "序列", "编号", "商品", "品规", "规格", "客户", "门店",
+        "客户编码", "规格编码", "门店编码", "商品编码", "卷烟编码", "零售户编码", "许可证号",
+    ),
+}  # fmt: skip
+
+
+def shape_columns(
+    df,
+    id_col: str | None = None,
+    date_col: str | None = None,
+    value_col: str | None = None,
+    sep: str = ",",
+    options: dict[str, str] | None = None,
+):
+    """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
+    (``None`` when the file already had them).
+
+    Why: "any long-format file" is, in practice, a sales export with its own headers (``item, date, sales`` or
+    ``规格, 月份, 销量``) or a spreadsheet with one column per series; refusing it only sent the planner back to
+    rename columns by hand. So: ``--id-col`` (several names joined by commas: their values are joined with
+    "/"), ``--date-col`` and ``--value-col`` name the columns; otherwise a missing name is looked up among
+    :data:`COLUMN_NAMES` (several id-like columns, such as store and item, together make the id; a year and a
+    month-number column together make the dates, :func:`_year_and_month`); a file with
+    a date column and no id is read as one series (one value column) or one series per number column (the wide
+    layout); a file without dates but with month headers has one row per series (:func:`_months_across`). What
+    stays ambiguous is refused with the columns found and the options that settle it.
+    """
+    import pandas as pd
+
+    found = [str(c) for c in df.columns]
+    by_name = {str(c).strip().lower(): c for c in df.columns}
+    opt = {**CLI_OPTIONS, **(options or {})}
+    asked = {"unique_id": id_col, "ds": date_col, "y": value_col}
+    chosen: dict[str, list] = {}
+    for role, names in asked.items():
+        if not names:
+            continue
+        cols = []
+        for name in str(names).split(",") if role == "unique_id" else [names]:
+            col = by_name.get(name.strip().lower())
+            if col is None:
+                raise ValueError(
+                    f"找不到列 {name.strip()} / no column {name.strip()!r}(现有列 / found: {', '.join(found)})"
+                )
+            cols.append(col)
+        chosen[role] = cols
+    split = None if "ds" in chosen or "ds" in by_name else _year_and_month(df, by_name)
+    if split is not None:  # a 年 and a 月 column (the month as 1-12): one date column made of the two
+        year_col, month_col = split
+        df = df.drop(columns=[year_col, month_col]).assign(
+            ds=df[year_col].astype(int).astype(str) + "-" + df[month_col].astype(int).astype(str).str.zfill(2)
+        )
+        by_name = {str(c).strip().lower(): c for c in df.columns}
+        chosen["ds"] = ["ds"]
+    for role, aliases in COLUMN_NAMES.items():
+        if role in chosen:
+            continue
+        if role in by_name:  # the canonical name wins over any alias
+            chosen[role] = [by_name[role]]
+            continue
+        taken = {c for cols in chosen.values() for c in cols}
+        hits = [by_name[a] for a in aliases if a in by_name and by_name[a] not in taken]
+        if role == "unique_id" and hits:
+            chosen[role] = [c for c in df.columns if c in hits]  # in the file's order: store/item
+        elif len(hits) == 1:
+            chosen[role] = hits
+        elif len(hits) > 1:
+            option = opt[role]
+            raise ValueError(
+                f"多列可作 {role}: {', '.join(map(str, hits))},请用 {option} 指定 / several columns could be {role} "
+                f"({', '.join(map(str, hits))}): name one with {option}"
+            )
+    if (
+        split is None
+        and {"unique_id", "ds", "y"} <= chosen.keys()
+        and all(len(v) == 1 and str(v[0]).strip().lower() == k for k, v in chosen.items())
+    ):
+        return df, None
+    if "ds" not in chosen:
+        periods = _date_headers(df)
+        if len(periods) >= 2:
+            return _months_across(df, periods, chosen.get("unique_id"), sep, opt["unique_id"])
+        raise ValueError(
+            f"缺少列 / missing column(s): ds(日期 / the dates; 现有列 / found: {', '.join(found)});"
+            f"可用 {opt['ds']} 指定 / name it with {opt['ds']}"
+        )
+    ds = chosen["ds"][0]
+    said = [f"{split[0]} + {split[1]} → ds"] if split is not None else []
+    if "unique_id" not in chosen:
+        rest = [c for c in df.columns if c != ds]
+        is_number = {c: _numeric_column(df[c], sep) for c in rest}
+        text = [str(c) for c in rest if not is_number[c]]
+        values = chosen.get("y") or rest
+        numeric = [c for c in values if is_number[c]]
+        if "y" in chosen and [t for t in text if t != str(chosen["y"][0])]:
+            # a text column beside the figures names the series more often than not: say so, do not add them up
+            raise ValueError(
+                f"缺少列 / missing column: unique_id(现有列 / found: {', '.join(found)});若 "
+                f"{', '.join(t for t in text if t != str(chosen['y'][0]))} 是序列名,请用 {opt['unique_id']} 指定 / if "
+                f"that names the series, say so with {opt['unique_id']}"
+            )
+        if "y" in chosen or len(rest) == 1:
+            col = values[0]
+            if not numeric:
+                raise ValueError(f"{col} 列不是数字 / column {col} holds no numbers")
+            out = pd.DataFrame({"unique_id": str(col), "ds": df[ds], "y": df[col]})
+            said.append(f"一个序列 {col} / one series, {col}")
+        elif len(numeric) == len(rest):
+            out = df.melt(id_vars=[ds], value_vars=rest, var_name="unique_id", value_name="y")
+            out = out.rename(columns={ds: "ds"})[["unique_id", "ds", "y"]]
+            out["unique_id"] = out["unique_id"].astype(str)
+            said.append(f"宽表:{len(rest)} 列各为一个序列 / wide layout: {len(rest)} columns read as series")
+        else:
+            raise ValueError(
+                f"缺少列 / missing column(s): unique_id, y(现有列 / found: {', '.join(found)});非数字列 / columns "
+                f"without numbers: {', '.join(text)}。可用 {opt['unique_id']}、{opt['y']} 指定 / name them with "
+                f"{opt['unique_id']} and {opt['y']}"
+            )
+    else:
+        if "y" not in chosen:
+            raise ValueError(
+                f"缺少列 / missing column(s): y(销量 / the figures; 现有列 / found: {', '.join(found)});"
+                f"可用 {opt['y']} 指定 / name it with {opt['y']}"
+            )
+        ids = chosen["unique_id"]
+        out = pd.DataFrame({"unique_id": _joined(df, ids), "ds": df[ds], "y": df[chosen["y"][0]]})
+        moved = [(" + ".join(map(str, ids)), "unique_id"), (str(ds), "ds"), (str(chosen["y"][0]), "y")]
+        said.append("列 / columns: " + ", ".join(f"{a} → {b}" for a, b in moved if a.strip().lower() != b))
+    return _numbers_as_written(out, sep), "; ".join(said)
+
+
+def _joined(df, cols: list):
+    """The series' names from one or more columns, their values joined with "/" (store ``S1`` and item ``a`` ->
+    ``S1/a``); an empty cell leaves the name empty, which the engine refuses with its row."""
+    key = df[cols[0]].astype("string")
+    for col in cols[1:]:
+        key = key + "/" + df[col].astype("string")
+    return key
+
+
+def _date_headers(df) -> list:
+    """The columns whose header is a month or a date (``2024-01``, ``202401``, ``2024年1月``, ``Jan-24``, a date
+    cell of a workbook …), as the engine reads dates; a header it cannot read is no period."""
+    import pandas as pd
+
+    from .engine.months import MonthError, month_numbers
+
+    out = []
+    for col in df.columns:
+        try:
+            month_numbers(pd.Series([col]))
+        except (MonthError, ValueError, TypeError):
+            continue
+        out.append(col)
+    return out
+
+
+def _months_across(df, periods: list, ids: list | None, sep: str, id_option: str = "--id-col"):
+    """A sheet with one row per series and one column per month (规格 | 2024-01 | 2024-02 …: the usual layout of a
+    monthly sales report) as the long frame. The series are named by ``--id-col`` or the id-like columns
+    (:data:`COLUMN_NAMES`), else by every column that is not a month; columns left over are left out and named in
+    the note."""
+    import pandas as pd
+
+    rest = [c for c in df.columns if c not in periods]
+    if not ids:
+        known = set(COLUMN_NAMES["unique_id"])
+        ids = [c for c in rest if str(c).strip().lower() in known] or rest
+    if not ids:
+        raise ValueError(f"缺少序列名列 / no column names the series: add one, or name it with {id_option}")
+    long = df.melt(id_vars=ids, value_vars=periods, var_name="ds", value_name="y")
+    out = pd.DataFrame({"unique_id": _joined(long, ids), "ds": long["ds"], "y": long["y"]})
+    said = (
+        f"宽表:{len(periods)} 个月份列,序列名取自 {' + '.join(map(str, ids))} / wide layout: {len(periods)} period "
+        f"columns, series named by {' + '.join(map(str, ids))}"
+    )
+    left = [str(c) for c in rest if c not in ids]
+    if left:
+        said += f"; 未用的列 / columns not used: {', '.join(left)}"
+    return _numbers_as_written(out, sep), said
+
+
+def _year_and_month(df, by_name: dict):
+    """``(year column, month column)`` when the file gives the period as a year and a month number (年份 and 月份,
+    ``year`` and ``month``: a common layout of Chinese monthly reports), else ``None``. The month column must hold
+    whole numbers 1-12 and the year column whole years, or it is some other kind of column."""
+    import pandas as pd
+
+    year = next((by_name[a] for a in ("year", "年", "年份", "年度") if a in by_name), None)
+    month = next((by_name[a] for a in ("month", "月", "月份") if a in by_name), None)
+    if year is None or month is None:
+        return None
+    y = pd.to_numeric(df[year], errors="coerce")
+    m = pd.to_numeric(df[month], errors="coerce")
+    if y.isna().any() or m.isna().any() or (y % 1).any() or (m % 1).any():
+        return None
+    if not (m.between(1, 12).all() and y.between(1000, 9999).all()):
+        return None
+    return year, month
+
+
+def _numeric_column(col, sep: str) -> bool:
+    """Whether a column holds numbers (or numbers written with thousands separators, as
+    :func:`_numbers_as_written` reads them) in every filled cell, and at least one."""
+    import pandas as pd
+
+    if col.dtype.kind in "iuf":
+        return bool(col.notna().any())
+    text = col.astype("string").str.strip()
+    filled = text.notna() & (text != "")
+    if not filled.any():
+        return False
+    fits = text.str.fullmatch(_GROUPED[";" if sep == ";" else ","]).fillna(False)
+    return bool((fits | ~filled).all()) or bool(pd.to_numeric(text[filled], errors="coerce").notna().all())
+
+
+def with_columns(reading: dict[str, Any], shaped: str | None) -> dict[str, Any]:
+    """The engine's reading of the input with what :func:`shape_columns` did put first, under ``columns`` and at
+    the head of ``note`` (the order things happened in); ``reading`` itself is changed and returned."""
+    if shaped:
+        reading["columns"] = shaped
+        reading["note"] = "; ".join(x for x in (shaped, reading.get("note")) if x)
+    return reading
