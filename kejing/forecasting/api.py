@@ -473,7 +473,7 @@ def job_status(request, job_id: int):
         Job,
         pk=job_id,
         created_by=request.user,
-        kind__in=["forecast_model", "forecast_balance", "import_ledger", "forecast_check"],
+        kind__in=["forecast_model", "forecast_balance", "import_ledger", "forecast_check", "forecast_file"],
     )
 
 
@@ -549,6 +549,46 @@ def model_check_file(
         return Status(400, {"detail": "; ".join(exc.errors.values())})
     job.refresh_from_db()
     return Status(202, {"job": job.pk, "status": job.status})
+
+
+@router.post(
+    "/forecast-file",
+    response={202: dict, 400: Message, 403: Message},
+    summary="Forecast the series of an uploaded sales file (background job)",
+)
+def forecast_file(
+    request,
+    file: File[UploadedFile],
+    horizon: Form[int] = 3,
+    id_col: Form[str] = "",
+    date_col: Form[str] = "",
+    value_col: Form[str] = "",
+):
+    """Multipart form: ``file`` (CSV or .xlsx in any layout ``kejing forecast run`` reads), ``horizon`` (1–24)
+    and, where the headers do not say, ``id_col`` / ``date_col`` / ``value_col``. The job's result names the
+    series and months and previews the first rows; ``GET forecast-file/{job}/download`` gives the forecasts.
+    Managers only."""
+    if not services.is_manager(request.user):
+        raise HttpError(403, "只有管理人员可以用模型预测文件 / only managers forecast a file with the model")
+    from .views import start_forecast_file
+
+    try:
+        params = services.forecast_file_params(horizon, id_col, date_col, value_col)
+        job = start_forecast_file(request.user, file, params)
+    except services.ForecastError as exc:
+        return Status(400, {"detail": "; ".join(exc.errors.values())})
+    job.refresh_from_db()
+    return Status(202, {"job": job.pk, "status": job.status})
+
+
+@router.get("/forecast-file/{job_id}/download", summary="The forecasts of my file forecast (xlsx or csv)")
+def forecast_file_download(request, job_id: int, format: str = "xlsx"):
+    """``format=csv``: the file ``kejing forecast run`` writes (unique_id, ds, yhat, lo_80, hi_80, lo_95, hi_95,
+    model); ``xlsx``: the same with bilingual headers. 404 for a job that is not the caller's or not done."""
+    from .views import forecast_file_response
+
+    job = get_object_or_404(Job, pk=job_id, kind="forecast_file", created_by=request.user, status=Job.Status.DONE)
+    return forecast_file_response(job, format)
 
 
 @router.post(

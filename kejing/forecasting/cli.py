@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from .series_file import UnreadableFile, read_frame, shape_columns, with_columns
+from .series_file import UnreadableFile, forecast_csv, read_frame, shape_columns, with_columns
 
 
 def _read_input(path: str):
@@ -139,8 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(args, exc)
     read = with_columns(dict(out.attrs.get("input", {})), shaped)
-    out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
-    out.to_csv(args.output, index=False, float_format="%.4f")
+    Path(args.output).write_bytes(forecast_csv(out))
     k = out["unique_id"].nunique()
     print(f"已写入 {k} 个序列的预测 / wrote forecasts of {k} series to {args.output}")
     if "note" in read:

@@ -343,3 +343,12 @@ def with_columns(reading: dict[str, Any], shaped: str | None) -> dict[str, Any]:
         reading["columns"] = shaped
         reading["note"] = "; ".join(x for x in (shaped, reading.get("note")) if x)
     return reading
+
+
+def forecast_csv(out) -> bytes:
+    """The forecasts of :func:`.engine.forecast` as the CSV ``kejing forecast run`` writes (UTF-8, dates as
+    ``2025-01-01``, four decimals). Why one writer: the page's download of a file forecast and the command's
+    output are meant to be the same file."""
+    table = out.copy()
+    table["ds"] = table["ds"].dt.strftime("%Y-%m-%d")
+    return table.to_csv(index=False, float_format="%.4f").encode()

@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -774,6 +776,22 @@ def check_upload(name: str, size: int) -> None:
         )
 
 
+def _file_frame(data: bytes, filename: str, params: dict[str, Any]):
+    """An uploaded sales file as the engine's long frame and what was done to its columns: the reading of
+    ``kejing forecast backtest`` / ``run``, with the form's column fields in its messages."""
+    from .series_file import read_frame, shape_columns
+
+    frame = read_frame(data, filename)
+    return shape_columns(
+        frame,
+        params.get("id_col") or None,
+        params.get("date_col") or None,
+        params.get("value_col") or None,
+        frame.attrs.get("sep", ","),
+        options=CHECK_FILE_FIELDS,
+    )
+
+
 def check_file(user, data: bytes, filename: str, params: dict[str, Any], job: Job | None = None) -> dict[str, Any]:
     """Backtest the model on an uploaded sales history (any layout ``kejing forecast backtest`` reads, the same
     reading and the same figures), with the policy's model settings, against the seasonal naive and AutoETS.
@@ -786,17 +804,9 @@ def check_file(user, data: bytes, filename: str, params: dict[str, Any], job: Jo
     if not is_manager(user):
         raise NotAllowed("只有管理人员可以检验模型 / only managers check the model")
     from .engine import backtest
-    from .series_file import read_frame, shape_columns, with_columns
+    from .series_file import with_columns
 
-    frame = read_frame(data, filename)
-    df, shaped = shape_columns(
-        frame,
-        params.get("id_col") or None,
-        params.get("date_col") or None,
-        params.get("value_col") or None,
-        frame.attrs.get("sep", ","),
-        options=CHECK_FILE_FIELDS,
-    )
+    df, shaped = _file_frame(data, filename, params)
     festival = festival_setting()
     settings = model_settings()
     methods = ("kejing", "seasonal_naive", "auto_ets") if params.get("auto_ets", True) else ("kejing", "seasonal_naive")
@@ -825,6 +835,103 @@ def check_file(user, data: bytes, filename: str, params: dict[str, Any], job: Jo
         "spring_festival": festival,
         "festival_window_days": max(settings.festival_windows),
         "trading_days": settings.trading_days,
+    }
+
+
+# A file forecast: how far ahead the page forecasts (the command has no limit) and the headers of its workbook
+FORECAST_FILE_HORIZON = (1, 24)
+FORECAST_FILE_COLUMNS = {
+    "unique_id": "序列 / series",
+    "ds": "月份 / month",
+    "yhat": "预测 / forecast",
+    "lo_80": "80% 下限 / lower 80%",
+    "hi_80": "80% 上限 / upper 80%",
+    "lo_95": "95% 下限 / lower 95%",
+    "hi_95": "95% 上限 / upper 95%",
+    "model": "模型 / model",
+}
+FORECAST_PREVIEW_ROWS = 36
+FIGURES = ("yhat", "lo_80", "hi_80", "lo_95", "hi_95")
+
+
+def forecast_file_params(horizon: Any, id_col: Any = "", date_col: Any = "", value_col: Any = "") -> dict[str, Any]:
+    """The settings of a file forecast from a form or a JSON body, checked: ``horizon`` a whole number within
+    :data:`FORECAST_FILE_HORIZON`, and the three optional column names of :func:`check_file_params`."""
+    lo, hi = FORECAST_FILE_HORIZON
+    errors: dict[str, str] = {}
+    try:
+        number = int(str(horizon).strip())
+    except ValueError:
+        number = None
+    if number is None or not lo <= number <= hi:
+        errors["horizon"] = f"horizon 须为 {lo}–{hi} 的整数 / horizon must be a whole number from {lo} to {hi}"
+    try:
+        columns = check_file_params(1, 1, False, id_col, date_col, value_col)
+    except ForecastError as exc:
+        errors.update(exc.errors)
+        columns = {}
+    if errors:
+        raise ForecastError(errors)
+    return {"horizon": number, **{k: columns[k] for k in ("id_col", "date_col", "value_col")}}
+
+
+def forecast_file(user, data: bytes, filename: str, params: dict[str, Any], job: Job | None = None) -> dict[str, Any]:
+    """Forecast the series of an uploaded sales file ``horizon`` months ahead with the policy's model settings,
+    as ``kejing forecast run`` does; the forecasts are stored as that command's CSV (``forecasts/``) for the
+    starter to download, and the result keeps their first rows for the page.
+
+    Why: a planner who keeps a region's or a product line's history outside the ledger (a new channel, a
+    neighbouring company's figures) wants the model's forecast of it with its intervals without a command line.
+    Managers only, as the check; nothing is written but the job and its file.
+    """
+    if not is_manager(user):
+        raise NotAllowed("只有管理人员可以用模型预测文件 / only managers forecast a file with the model")
+    from .engine import forecast
+    from .series_file import forecast_csv, with_columns
+
+    if job:
+        job.progress(0, 2, "读取文件 / reading the file")
+    df, shaped = _file_frame(data, filename, params)
+    festival = festival_setting()
+    settings = model_settings()
+    if job:
+        job.progress(1, 2, "预测中 / forecasting")
+    out = forecast(
+        df,
+        params["horizon"],
+        season=int(policy()["model"]["season"]),
+        spring_festival=festival,
+        settings=settings,
+    )
+    reading = with_columns(dict(out.attrs.get("input", {})), shaped)
+    stem = f"forecasts/forecast-{job.pk}" if job else f"forecasts/forecast-{timezone.now():%Y%m%d%H%M%S}"
+    path = default_storage.save(f"{stem}.csv", ContentFile(forecast_csv(out)))
+    preview = out.head(FORECAST_PREVIEW_ROWS)
+    models = out.drop_duplicates("unique_id")["model"].value_counts()
+    if job:
+        job.progress(2, 2, "完成 / done")
+    return {
+        "ok": True,
+        "source": "file",
+        "filename": filename,
+        "output": path,
+        "horizon": params["horizon"],
+        "series": int(out["unique_id"].nunique()),
+        "rows": len(out),
+        "input": reading,
+        "first_month": reading.get("first", "")[:7],
+        "last_month": reading.get("last", "")[:7],
+        "forecast_from": f"{out['ds'].min():%Y-%m}" if len(out) else "",
+        "forecast_to": f"{out['ds'].max():%Y-%m}" if len(out) else "",
+        "preview": [
+            [r.unique_id, f"{r.ds:%Y-%m}", *(round(float(getattr(r, c)), 1) for c in FIGURES), r.model]
+            for r in preview.itertuples(index=False)
+        ],
+        "models": sorted(([str(k), int(n)] for k, n in models.items()), key=lambda kv: (-kv[1], kv[0])),
+        "spring_festival": festival,
+        "festival_window_days": max(settings.festival_windows),
+        "trading_days": settings.trading_days,
+        "weekday_effect": out.attrs.get("weekday_effect", {}),
     }
 
 

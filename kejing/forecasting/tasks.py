@@ -115,3 +115,23 @@ def run_balance(job_id: int) -> None:
         result = {"ok": False, "error": str(exc)[:300]}
         status = Job.Status.FAILED
     _finish(job, status, result)
+
+
+@task()
+def run_forecast_file(job_id: int) -> None:
+    """Forecast the series of the file the starter uploaded (``services.forecast_file``); the uploaded file is
+    deleted once read, the forecasts' CSV is kept for his download."""
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    p = job.params
+    try:
+        with default_storage.open(p["path"], "rb") as fh:
+            data = fh.read()
+        result = services.forecast_file(job.created_by, data, p["filename"], p, job=job)
+        status = Job.Status.DONE
+    except Exception as exc:  # the job page must say what went wrong, whatever it was
+        result = {"ok": False, "error": str(exc)[:600]}
+        status = Job.Status.FAILED
+    finally:
+        default_storage.delete(p["path"])
+    _finish(job, status, result)

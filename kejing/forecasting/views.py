@@ -4,6 +4,7 @@ writes through ``services`` (a manager's attempt to change a CM's figure is a 40
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +20,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kejing.core.exports import table_response
+from kejing.core.exports import file_response, table_response
 from kejing.core.models import Job
 from kejing.core.pagination import paginate
-from kejing.core.tabular import TableError, read_table
+from kejing.core.tabular import TableError, read_table, write_xlsx
 from kejing.customers.models import Customer
 from kejing.customers.selectors import visible_customers
 from kejing.org.scoping import get_staff, unit_scope
@@ -448,20 +449,31 @@ def model_check(request):
 
 
 def start_file_check(user, upload, params: dict) -> Job:
-    """Check the upload (kind, size), store it for the worker and queue the check; the job deletes the file once
-    it has read it. Why stored and not passed: the job runs in the worker, and a job's params are JSON."""
+    """Queue a model check of an uploaded file (:func:`start_file_job`)."""
     from .tasks import run_model_check
 
+    return start_file_job(user, upload, params, "forecast_check", run_model_check)
+
+
+def start_forecast_file(user, upload, params: dict) -> Job:
+    """Queue the forecast of an uploaded file (:func:`start_file_job`)."""
+    from .tasks import run_forecast_file
+
+    return start_file_job(user, upload, params, "forecast_file", run_forecast_file)
+
+
+def start_file_job(user, upload, params: dict, kind: str, task) -> Job:
+    """Check the upload (kind, size), store it for the worker and queue ``task`` on a job of ``kind``; the job
+    deletes the file once it has read it. Why stored and not passed: the job runs in the worker, and a job's
+    params are JSON."""
     if not services.is_manager(user):
-        raise services.NotAllowed("只有管理人员可以检验模型 / only managers check the model")
+        raise services.NotAllowed("只有管理人员可以上传销量文件 / only managers upload a sales file")
     services.check_upload(upload.name, upload.size)
-    name = default_storage.save(f"checks/check-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", upload)
+    name = default_storage.save(f"uploads/{kind}-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", upload)
     job = Job.objects.create(
-        kind="forecast_check",
-        created_by=user,
-        params={**params, "source": "file", "path": name, "filename": upload.name},
+        kind=kind, created_by=user, params={**params, "source": "file", "path": name, "filename": upload.name}
     )
-    run_model_check.enqueue(job.pk)
+    task.enqueue(job.pk)
     return job
 
 
@@ -512,6 +524,72 @@ def model_check_export(request, job_id: int):
         _("History"),
     ]
     return table_response("model-check", headers, rows, fmt=request.GET.get("format", "xlsx"))
+
+
+@login_required
+def forecast_file(request):
+    """Forecast an uploaded sales file (a job) and the starter's last file forecasts."""
+    _manager_required(request.user)
+    if request.method == "POST":
+        post = request.POST
+        try:
+            params = services.forecast_file_params(
+                post.get("horizon", ""), post.get("id_col", ""), post.get("date_col", ""), post.get("value_col", "")
+            )
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise services.ForecastError({"file": "请选择文件 / choose a file to forecast"})
+            job = start_forecast_file(request.user, upload, params)
+        except services.ForecastError as exc:
+            messages.error(request, _errors(exc))
+            return redirect("forecasting:forecast_file")
+        return redirect("job_detail", pk=job.pk)
+    jobs = Job.objects.filter(kind="forecast_file", created_by=request.user).order_by("-pk")[:10]
+    return render(
+        request,
+        "forecasting/forecast_file.html",
+        {
+            "jobs": jobs,
+            "limits": services.FORECAST_FILE_HORIZON,
+            "max_mb": services.CHECK_FILE_MAX_MB,
+            "suffixes": ",".join(services.CHECK_FILE_SUFFIXES),
+        },
+    )
+
+
+@login_required
+def forecast_file_download(request, job_id: int):
+    """The forecasts of one finished file forecast, the starter's only: ``?format=csv`` is the very file
+    ``kejing forecast run`` writes (with a byte-order mark, so that Excel reads its Chinese names), the default
+    a workbook with bilingual headers."""
+    job = get_object_or_404(Job, pk=job_id, kind="forecast_file", created_by=request.user, status=Job.Status.DONE)
+    return forecast_file_response(job, request.GET.get("format", "xlsx"))
+
+
+def forecast_file_response(job: Job, fmt: str) -> HttpResponse:
+    """The download of a file forecast's stored CSV: as it is (``csv``) or as a workbook with the bilingual
+    headers of ``services.FORECAST_FILE_COLUMNS``. A forecast too long for a sheet is refused with a pointer to
+    the CSV, not cut."""
+    import pandas as pd
+
+    try:
+        with default_storage.open(job.result["output"], "rb") as fh:
+            data = fh.read()
+    except (KeyError, OSError):
+        raise Http404 from None
+    name = f"forecast-{job.pk}"
+    if fmt == "csv":
+        return file_response(b"\xef\xbb\xbf" + data, name, "csv")
+    table = pd.read_csv(io.BytesIO(data), dtype={"unique_id": str})
+    if len(table) >= 1_048_576:
+        return HttpResponse(
+            "超过工作表行数上限,请下载 CSV / too many rows for a worksheet: download the CSV".encode(),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    headers = [services.FORECAST_FILE_COLUMNS.get(c, c) for c in table.columns]
+    rows = table.astype(object).where(table.notna(), None).itertuples(index=False)
+    return file_response(write_xlsx(headers, rows, sheet="forecast"), name, "xlsx")
 
 
 # -- supply and balancing -------------------------------------------------------------------------------------

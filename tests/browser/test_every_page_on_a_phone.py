@@ -81,6 +81,21 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
         assert "规格 → unique_id" in page.inner_text("#check-reading")
         _assert_no_horizontal_scroll(page, "mm01 file check result")
         shot(page, "mm01-file-check")
+        # and the forecast of that file: the preview of its rows fits the phone, the workbook downloads
+        links.append("/forecasting/model/file/")
+        page.goto(f"{base}/forecasting/model/file/")
+        page.set_input_files(
+            "#forecast-file-form input[name=file]",
+            {"name": "历史销量.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()},
+        )
+        page.click("#forecast-file-form button[type=submit]")
+        page.wait_for_selector("#forecast-preview", timeout=60_000)
+        assert page.locator("#forecast-preview tbody tr").count() == 9  # 3 series x 3 months
+        _assert_no_horizontal_scroll(page, "mm01 file forecast result")
+        shot(page, "mm01-file-forecast")
+        with page.expect_download() as download:
+            page.click("#job-summary a.btn >> nth=0")
+        assert download.value.suggested_filename.endswith(".xlsx")
     for href in links:
         resp = page.goto(base + href)
         assert resp is not None and resp.status == 200, f"{username}: {href} answered {resp and resp.status}"

@@ -96,7 +96,7 @@ def test_a_chinese_gbk_file_is_scored_as_the_engine_scores_it(centre, login, med
         assert r["methods"][name]["mase"] == direct["methods"][name]["mase"]
         assert r["methods"][name]["wape"] == direct["methods"][name]["wape"]
     # the uploaded file is gone once read, and nothing but the job was written
-    assert not any(p.is_file() for p in media.rglob("*") if "checks" in p.parts)
+    assert not any(p.is_file() for p in media.rglob("*") if "uploads" in p.parts)
     assert AuditLog.objects.count() == before
     page = client.get(resp["Location"]).content.decode()
     assert "历史销量.csv" in page and 'id="check-table"' in page and 'id="check-reading"' in page
@@ -162,7 +162,7 @@ def test_what_is_ambiguous_is_named_with_the_forms_field_and_settled_by_it(centr
     assert "销售量, 需求量" in failed.result["error"] and "「销量列 / figures column」" in failed.result["error"]
     assert "--value-col" not in failed.result["error"]  # the page's user has no command line
     assert "「销量列 / figures column」" in client.get(f"/accounts/jobs/{failed.pk}/").content.decode()
-    assert not any(p.is_file() for p in media.rglob("*") if "checks" in p.parts)  # deleted after a failure too
+    assert not any(p.is_file() for p in media.rglob("*") if "uploads" in p.parts)  # deleted after a failure too
     _check(client, "ledger.csv", data, value_col="需求量")
     done = Job.objects.filter(kind="forecast_check").latest("pk")
     assert done.status == Job.Status.DONE and done.result["series"] == 3
