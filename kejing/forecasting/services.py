@@ -907,6 +907,10 @@ def forecast_file(user, data: bytes, filename: str, params: dict[str, Any], job:
     stem = f"forecasts/forecast-{job.pk}" if job else f"forecasts/forecast-{timezone.now():%Y%m%d%H%M%S}"
     path = default_storage.save(f"{stem}.csv", ContentFile(forecast_csv(out)))
     preview = out.head(FORECAST_PREVIEW_ROWS)
+    # each series is forecast from its own last month: say how many stop before the file's last month (a spec
+    # discontinued years ago is forecast for months long past, which a planner should know before he sums)
+    starts = out.groupby("unique_id")["ds"].min()
+    ended = int((starts < starts.max()).sum()) if len(starts) else 0
     models = out.drop_duplicates("unique_id")["model"].value_counts()
     if job:
         job.progress(2, 2, "完成 / done")
@@ -923,6 +927,7 @@ def forecast_file(user, data: bytes, filename: str, params: dict[str, Any], job:
         "last_month": reading.get("last", "")[:7],
         "forecast_from": f"{out['ds'].min():%Y-%m}" if len(out) else "",
         "forecast_to": f"{out['ds'].max():%Y-%m}" if len(out) else "",
+        "ended_early": ended,
         "preview": [
             [r.unique_id, f"{r.ds:%Y-%m}", *(round(float(getattr(r, c)), 1) for c in FIGURES), r.model]
             for r in preview.itertuples(index=False)

@@ -587,6 +587,7 @@ def forecast_file_response(job: Job, fmt: str) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
+    table["ds"] = pd.to_datetime(table["ds"]).dt.date  # a date cell, which Excel can sort and filter as one
     headers = [services.FORECAST_FILE_COLUMNS.get(c, c) for c in table.columns]
     rows = table.astype(object).where(table.notna(), None).itertuples(index=False)
     return file_response(write_xlsx(headers, rows, sheet="forecast"), name, "xlsx")

@@ -101,6 +101,7 @@ def test_a_file_is_forecast_as_the_command_forecasts_it(centre, login, media, tm
     rows = list(openpyxl.load_workbook(io.BytesIO(_download(client, job))).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("序列 / series", "月份 / month", "预测 / forecast") and len(rows) == 1 + 9
     assert [row[2] for row in rows[1:]] == pytest.approx(list(table["yhat"]))
+    assert rows[1][1] == dt.datetime(2026, 1, 1)  # a date cell, not the text 2026-01-01
     # the page: the summary, a preview of every row (9 < 36), the downloads; the list of my forecasts
     page = client.get(resp["Location"]).content.decode()
     assert "销量.csv" in page and page.count("<tr>") >= 1 + 9 and 'id="forecast-reading"' in page
@@ -177,3 +178,16 @@ def test_bad_settings_and_bad_files_are_named(centre, login, token_for, media):
     assert not any(p.is_file() for p in media.rglob("*"))
     _post(client, "two.csv", frame.to_csv(index=False).encode(), value_col="销量")
     assert Job.objects.filter(kind="forecast_file").latest("pk").result["series"] == 3
+
+
+def test_a_series_that_ended_earlier_is_forecast_from_its_own_end_and_the_page_says_so(centre, login, media):
+    client = login(centre.center)
+    frame = _sales()
+    # 甲 stops after December 2024, a year before the others (2025-12): forecast January - March 2025
+    frame = frame[~((frame["规格"] == "甲") & (frame["月份"] > "2024-12"))]
+    _post(client, "s.csv", frame.to_csv(index=False).encode())
+    job = Job.objects.get(kind="forecast_file")
+    r = job.result
+    assert (r["forecast_from"], r["forecast_to"], r["ended_early"]) == ("2025-01", "2026-03", 1)
+    page = client.get(f"/accounts/jobs/{job.pk}/").content.decode()
+    assert "1 个序列在 2025-12 之前结束" in page or "1 series ends before 2025-12" in page
