@@ -538,13 +538,23 @@ def model_check_file(
     ``folds``, ``auto_ets`` and, where the headers do not say, ``id_col`` / ``date_col`` / ``value_col``. The
     job's result has the same figures as the command on the same file, with the policy's model settings; the file
     is deleted once read. Managers only."""
-    if not services.is_manager(request.user):
-        raise HttpError(403, "只有管理人员可以检验模型 / only managers check the model")
     from .views import start_file_check
 
+    return _upload_job(
+        request,
+        lambda: services.check_file_params(horizon, folds, auto_ets, id_col, date_col, value_col),
+        lambda user, params: start_file_check(user, file, params),
+        "只有管理人员可以检验模型 / only managers check the model",
+    )
+
+
+def _upload_job(request, settings, start, refused: str):
+    """The API's side of an upload that becomes a job: managers only (403 ``refused``), the settings checked by
+    ``settings()`` and the file by ``start`` (400 naming the field or the file), else 202 with the job."""
+    if not services.is_manager(request.user):
+        raise HttpError(403, refused)
     try:
-        params = services.check_file_params(horizon, folds, auto_ets, id_col, date_col, value_col)
-        job = start_file_check(request.user, file, params)
+        job = start(request.user, settings())
     except services.ForecastError as exc:
         return Status(400, {"detail": "; ".join(exc.errors.values())})
     job.refresh_from_db()
@@ -568,17 +578,14 @@ def forecast_file(
     and, where the headers do not say, ``id_col`` / ``date_col`` / ``value_col``. The job's result names the
     series and months and previews the first rows; ``GET forecast-file/{job}/download`` gives the forecasts.
     Managers only."""
-    if not services.is_manager(request.user):
-        raise HttpError(403, "只有管理人员可以用模型预测文件 / only managers forecast a file with the model")
     from .views import start_forecast_file
 
-    try:
-        params = services.forecast_file_params(horizon, id_col, date_col, value_col)
-        job = start_forecast_file(request.user, file, params)
-    except services.ForecastError as exc:
-        return Status(400, {"detail": "; ".join(exc.errors.values())})
-    job.refresh_from_db()
-    return Status(202, {"job": job.pk, "status": job.status})
+    return _upload_job(
+        request,
+        lambda: services.forecast_file_params(horizon, id_col, date_col, value_col),
+        lambda user, params: start_forecast_file(user, file, params),
+        "只有管理人员可以用模型预测文件 / only managers forecast a file with the model",
+    )
 
 
 @router.get("/forecast-file/{job_id}/download", summary="The forecasts of my file forecast (xlsx or csv)")

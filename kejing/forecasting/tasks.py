@@ -26,6 +26,12 @@ def _finish(job: Job, status: str, result: dict[str, Any]) -> None:
     )
 
 
+def _uploaded(params: dict[str, Any]) -> bytes:
+    """The bytes of the file a job's starter uploaded (``views.start_file_job`` stored it)."""
+    with default_storage.open(params["path"], "rb") as fh:
+        return fh.read()
+
+
 @task()
 def run_model_forecast(job_id: int) -> None:
     """The model source of a round: engine forecast of unit x spec totals, shared out to the shops."""
@@ -50,9 +56,7 @@ def run_model_check(job_id: int) -> None:
     p = job.params
     try:
         if p.get("source") == "file":
-            with default_storage.open(p["path"], "rb") as fh:
-                data = fh.read()
-            result = services.check_file(job.created_by, data, p["filename"], p, job=job)
+            result = services.check_file(job.created_by, _uploaded(p), p["filename"], p, job=job)
         else:
             result = services.check_model(job.created_by, p["horizon"], p["folds"], p.get("auto_ets", True), job=job)
         status = Job.Status.DONE
@@ -125,9 +129,7 @@ def run_forecast_file(job_id: int) -> None:
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     p = job.params
     try:
-        with default_storage.open(p["path"], "rb") as fh:
-            data = fh.read()
-        result = services.forecast_file(job.created_by, data, p["filename"], p, job=job)
+        result = services.forecast_file(job.created_by, _uploaded(p), p["filename"], p, job=job)
         status = Job.Status.DONE
     except Exception as exc:  # the job page must say what went wrong, whatever it was
         result = {"ok": False, "error": str(exc)[:600]}

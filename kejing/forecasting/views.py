@@ -406,23 +406,14 @@ def model_check(request):
 
     if request.method == "POST" and request.POST.get("source") == "file":
         post = request.POST
-        try:
-            params = services.check_file_params(
-                post.get("horizon", ""),
-                post.get("folds", ""),
-                post.get("auto_ets", ""),
-                post.get("id_col", ""),
-                post.get("date_col", ""),
-                post.get("value_col", ""),
-            )
-            upload = request.FILES.get("file")
-            if upload is None:
-                raise services.ForecastError({"file": "请选择文件 / choose a file to check"})
-            job = start_file_check(request.user, upload, params)
-        except services.ForecastError as exc:
-            messages.error(request, _errors(exc))
-            return redirect("forecasting:model_check")
-        return redirect("job_detail", pk=job.pk)
+        return _file_post(
+            request,
+            lambda: services.check_file_params(
+                *(post.get(k, "") for k in ("horizon", "folds", "auto_ets", "id_col", "date_col", "value_col"))
+            ),
+            start_file_check,
+            "forecasting:model_check",
+        )
     if request.method == "POST":
         try:
             params = services.check_params(
@@ -442,10 +433,29 @@ def model_check(request):
             "checks": checks,
             "limits": services.CHECK_LIMITS,
             "history_months": services.policy()["model"]["history_months"],
-            "max_mb": services.CHECK_FILE_MAX_MB,
-            "suffixes": ",".join(services.CHECK_FILE_SUFFIXES),
+            **_upload_limits(),
         },
     )
+
+
+def _upload_limits() -> dict[str, Any]:
+    """What a sales-file form tells the browser and the user: the largest file and the kinds it takes."""
+    return {"max_mb": services.CHECK_FILE_MAX_MB, "suffixes": ",".join(services.CHECK_FILE_SUFFIXES)}
+
+
+def _file_post(request, params, start, back: str):
+    """A form that uploads a sales file: its settings checked by ``params()``, the file by ``start`` (which
+    stores it and queues the job); the job's page on success, else the form's page with every message."""
+    try:
+        settings = params()
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise services.ForecastError({"file": "请选择文件 / choose a file"})
+        job = start(request.user, upload, settings)
+    except services.ForecastError as exc:
+        messages.error(request, _errors(exc))
+        return redirect(back)
+    return redirect("job_detail", pk=job.pk)
 
 
 def start_file_check(user, upload, params: dict) -> Job:
@@ -532,18 +542,14 @@ def forecast_file(request):
     _manager_required(request.user)
     if request.method == "POST":
         post = request.POST
-        try:
-            params = services.forecast_file_params(
-                post.get("horizon", ""), post.get("id_col", ""), post.get("date_col", ""), post.get("value_col", "")
-            )
-            upload = request.FILES.get("file")
-            if upload is None:
-                raise services.ForecastError({"file": "请选择文件 / choose a file to forecast"})
-            job = start_forecast_file(request.user, upload, params)
-        except services.ForecastError as exc:
-            messages.error(request, _errors(exc))
-            return redirect("forecasting:forecast_file")
-        return redirect("job_detail", pk=job.pk)
+        return _file_post(
+            request,
+            lambda: services.forecast_file_params(
+                *(post.get(k, "") for k in ("horizon", "id_col", "date_col", "value_col"))
+            ),
+            start_forecast_file,
+            "forecasting:forecast_file",
+        )
     jobs = Job.objects.filter(kind="forecast_file", created_by=request.user).order_by("-pk")[:10]
     return render(
         request,
@@ -551,8 +557,7 @@ def forecast_file(request):
         {
             "jobs": jobs,
             "limits": services.FORECAST_FILE_HORIZON,
-            "max_mb": services.CHECK_FILE_MAX_MB,
-            "suffixes": ",".join(services.CHECK_FILE_SUFFIXES),
+            **_upload_limits(),
         },
     )
 
