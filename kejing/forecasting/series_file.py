@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 class UnreadableFile(ValueError):
     """The bytes are no workbook, or no text in UTF-8 or GBK: nothing in the file could be looked at."""
@@ -135,6 +137,73 @@ def shape_columns(
     options: dict[str, str] | None = None,
 ):
     """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
+    (``None`` when nothing was): :func:`_shaped` reads the layout, then the rows of totals are left out
+    (:func:`_without_totals`)."""
+    out, said = _shaped(df, id_col, date_col, value_col, sep, options)
+    out, totals = _without_totals(out)
+    return out, "; ".join(x for x in (said, totals) if x) or None
+
+
+# A cell that names a row of totals, compared without case, spaces, dashes, underscores or colons ("合  计",
+# "Grand Total:"): a report's 合计 row read as one more series is the sum of all the others.
+TOTAL_WORDS = frozenset(
+    {"合计", "总计", "小计", "总合计", "汇总", "总和", "total", "totals", "grandtotal", "subtotal", "sum"}
+)
+
+
+def _total_word(value: Any) -> bool:
+    return re.sub(r"[\s\-_:：]", "", str(value)).lower() in TOTAL_WORDS
+
+
+def _without_totals(df):
+    """``df`` without the rows whose series name (or a part of it, between the "/" that join id columns) or date
+    is a total word (:data:`TOTAL_WORDS`), and a note of what was left out (``None`` when nothing was).
+
+    Why: a sales report ends with a 合计 row and groups with 小计 rows; read as data, the first becomes one more
+    series, the sum of all the others (the biggest of the file, so it weighs most in WAPE and in the pooled
+    models), and in a long file its empty month refused the whole file. A product really called "Total" would be
+    left out too; the note names what was.
+    """
+    import pandas as pd
+
+    named = {str(c).strip().lower(): c for c in df.columns}
+    hits = {}
+    for role in ("unique_id", "ds"):
+        col = named.get(role)
+        if col is None:
+            continue
+        # judged once per distinct value (a million rows hold a few thousand names and a few dozen months)
+        codes, values = pd.factorize(df[col], use_na_sentinel=True)
+        parts = [str(v).split("/") if role == "unique_id" else [str(v)] for v in values]
+        total = np.array([any(_total_word(p) for p in ps) for ps in parts] + [False], dtype=bool)
+        hits[role] = total[codes]  # code -1 (an empty cell) picks the False at the end
+    if not any(h.any() for h in hits.values()):
+        return df, None
+    said = []
+    by_id = hits.get("unique_id")
+    if by_id is not None and by_id.any():
+        counts = df.loc[by_id, named["unique_id"]].value_counts(sort=False)
+        names = ", ".join(f"{k} ({n})" for k, n in list(counts.items())[:5]) + (" …" if len(counts) > 5 else "")
+        said.append(f"合计或小计已略去(值的个数)/ totals left out (values): {names}")
+    dated = hits.get("ds")
+    if dated is not None and by_id is not None:
+        dated = dated & ~by_id
+    if dated is not None and dated.any():
+        n = int(dated.sum())
+        said.append(f"合计行的 {n} 个值已略去 / {n} value(s) of a row of totals left out")
+    keep = ~np.logical_or.reduce(list(hits.values()))
+    return df[keep].reset_index(drop=True), "; ".join(said)
+
+
+def _shaped(
+    df,
+    id_col: str | None,
+    date_col: str | None,
+    value_col: str | None,
+    sep: str,
+    options: dict[str, str] | None,
+):
+    """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
     (``None`` when the file already had them).
 
     Why: "any long-format file" is, in practice, a sales export with its own headers (``item, date, sales`` or
@@ -169,9 +238,9 @@ def shape_columns(
     split = None if "ds" in chosen or "ds" in by_name else _year_and_month(df, by_name)
     if split is not None:  # a 年 and a 月 column (the month as 1-12): one date column made of the two
         year_col, month_col = split
-        df = df.drop(columns=[year_col, month_col]).assign(
-            ds=df[year_col].astype(int).astype(str) + "-" + df[month_col].astype(int).astype(str).str.zfill(2)
-        )
+        year = pd.to_numeric(df[year_col]).astype("Int64").astype("string")
+        month = pd.to_numeric(df[month_col]).astype("Int64").astype("string").str.zfill(2)
+        df = df.drop(columns=[year_col, month_col]).assign(ds=year + "-" + month)  # empty where both were empty
         by_name = {str(c).strip().lower(): c for c in df.columns}
         chosen["ds"] = ["ds"]
     for role, aliases in COLUMN_NAMES.items():
@@ -209,7 +278,10 @@ def shape_columns(
     ds = chosen["ds"][0]
     said = [f"{split[0]} + {split[1]} → ds"] if split is not None else []
     if "unique_id" not in chosen:
-        rest = [c for c in df.columns if c != ds]
+        rest = [c for c in df.columns if c != ds and not _total_word(c)]
+        totals = [str(c) for c in df.columns if c != ds and _total_word(c)]
+        if totals:  # a column of the row's total is no series
+            said.append(f"未用的列 / columns not used: {', '.join(totals)}")
         is_number = {c: _numeric_column(df[c], sep) for c in rest}
         text = [str(c) for c in rest if not is_number[c]]
         values = chosen.get("y") or rest
@@ -287,7 +359,7 @@ def _months_across(df, periods: list, ids: list | None, sep: str, id_option: str
     rest = [c for c in df.columns if c not in periods]
     if not ids:
         known = set(COLUMN_NAMES["unique_id"])
-        ids = [c for c in rest if str(c).strip().lower() in known] or rest
+        ids = [c for c in rest if str(c).strip().lower() in known] or [c for c in rest if not _total_word(c)]
     if not ids:
         raise ValueError(f"缺少序列名列 / no column names the series: add one, or name it with {id_option}")
     long = df.melt(id_vars=ids, value_vars=periods, var_name="ds", value_name="y")
@@ -314,7 +386,10 @@ def _year_and_month(df, by_name: dict):
         return None
     y = pd.to_numeric(df[year], errors="coerce")
     m = pd.to_numeric(df[month], errors="coerce")
-    if y.isna().any() or m.isna().any() or (y % 1).any() or (m % 1).any():
+    # a row with neither (a report's 合计 row) says nothing about the columns; it is left to the totals' rule
+    both = df[year].isna() & df[month].isna()
+    y, m = y[~both], m[~both]
+    if y.empty or y.isna().any() or m.isna().any() or (y % 1).any() or (m % 1).any():
         return None
     if not (m.between(1, 12).all() and y.between(1000, 9999).all()):
         return None

@@ -436,3 +436,53 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     assert main(["forecast", "run", "--input", str(tmp_path / "wide.csv"), "--horizon", "2", "--output", str(out)]) == 0
     assert "wide layout: 3 columns read as series" in capsys.readouterr().out
     assert sorted(pd.read_csv(out)["unique_id"].unique()) == ["a", "b", "c"]
+
+
+def test_rows_and_columns_of_totals_are_left_out_and_named(tmp_path, capsys):
+    # A report's 合计 row (or a Total column) read as data would be one more series, the sum of the others. The
+    # same three series with totals written four ways score exactly as the clean long file, and the note says
+    # what was left out.
+    src = tmp_path / "long.csv"
+    _write_series(src)
+    long = pd.read_csv(src)
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
+
+    def scored(path):
+        assert main([*args, str(path)]) == 0
+        out = json.loads(capsys.readouterr().out)
+        return {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}, out["input"], out["series"]
+
+    expected, _, _ = scored(src)
+    # long: a 合计 row at the end, with no month (it used to refuse the whole file at that row)
+    total = long.groupby("ds", as_index=False)["y"].sum()
+    zh = long.rename(columns={"unique_id": "规格", "ds": "月份", "y": "销量"})
+    pd.concat([zh, pd.DataFrame({"规格": ["合  计"], "销量": [long["y"].sum()]})]).to_csv(
+        tmp_path / "a.csv", index=False
+    )
+    scores, reading, series = scored(tmp_path / "a.csv")
+    assert (scores, series) == (expected, 3)
+    assert reading["note"].endswith("totals left out (values): 合  计 (1)")
+    # long, the totals as a series per month ("Total" in the item column, with its months)
+    pd.concat([long, total.assign(unique_id="Total")]).to_csv(tmp_path / "b.csv", index=False)
+    scores, reading, series = scored(tmp_path / "b.csv")
+    assert (scores, series) == (expected, 3) and reading[
+        "note"
+    ] == "合计或小计已略去(值的个数)/ totals left out (values): Total (36)"
+    # a month per column: a 合计 row below the series and a 合计 column at the right
+    t = pd.to_datetime(long["ds"]).dt.strftime("%Y-%m")
+    across = long.assign(m=t).pivot(index="unique_id", columns="m", values="y")
+    across.loc["合计"] = across.sum()
+    across["合计"] = across.sum(axis=1)
+    across.reset_index().rename(columns={"unique_id": "规格"}).to_csv(tmp_path / "c.csv", index=False)
+    scores, reading, series = scored(tmp_path / "c.csv")
+    assert (scores, series) == (expected, 3)
+    assert "columns not used: 合计" in reading["note"] and "totals left out (values): 合计 (36)" in reading["note"]
+    # one column per series: a Total column and a Grand Total: row below the months
+    wide = long.pivot(index="ds", columns="unique_id", values="y")
+    wide["Total"] = wide.sum(axis=1)
+    wide.loc["Grand Total:"] = wide.sum()
+    wide.reset_index().to_csv(tmp_path / "d.csv", index=False)
+    scores, reading, series = scored(tmp_path / "d.csv")
+    assert (scores, series) == (expected, 3)
+    # the Grand Total row holds a value for each of the 3 series
+    assert "columns not used: Total" in reading["note"] and "3 value(s) of a row of totals left out" in reading["note"]
