@@ -9,6 +9,7 @@ or the option (``--id-col`` on the command line, the form's field on the page) t
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -77,7 +78,8 @@ def _numbers_as_written(df, sep: str):
 
 def read_frame(data: bytes, name: str):
     """A CSV (UTF-8 or GBK; comma, tab or semicolon) or, for a name ending ``.xlsx``/``.xlsm``, the first sheet
-    of the workbook, as a frame; a CSV's separator is kept in ``attrs["sep"]``. ``ValueError`` names what could
+    of the workbook, as a frame; a CSV's separator is kept in ``attrs["sep"]``, and the lines of a title above
+    the header that were skipped (:func:`_header_row`) in ``attrs["skipped"]``. ``ValueError`` names what could
     not be read.
 
     Why the workbook: a sales manager's history lives in Excel, and saving it as CSV first loses nothing but
@@ -87,28 +89,62 @@ def read_frame(data: bytes, name: str):
 
     if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            return pd.read_excel(io.BytesIO(data), engine="openpyxl")  # no attrs["sep"]: numbers come as numbers
+            top = pd.read_excel(io.BytesIO(data), engine="openpyxl", header=None, nrows=HEAD_ROWS)
+            skip = _header_row(top.values.tolist())
+            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", skiprows=skip)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise UnreadableFile(f"无法读取工作簿 / cannot read the workbook {name}: {exc}") from None
+        df.attrs["skipped"] = skip  # no attrs["sep"]: numbers come as numbers
+        return df
     for enc in ("utf-8-sig", "gbk"):
         try:
             text = data.decode(enc)
         except UnicodeDecodeError:
             continue
+        lines = text.splitlines()[:HEAD_ROWS]
         # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
-        # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma
-        head = text.split("\n", 1)[0]
-        sep = max((",", "\t", ";"), key=head.count)
+        # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma. A first line with
+        # none of them is a title: then the one that splits the widest of the first lines
+        head = lines[0] if lines else ""
+        seps = (",", "\t", ";")
+        if any(c in head for c in seps):
+            sep = max(seps, key=head.count)
+        else:
+            sep = max(seps, key=lambda c: max(line.count(c) for line in lines) if lines else 0)
+        skip = _header_row(list(csv.reader(lines, delimiter=sep)))
         try:
-            df = pd.read_csv(io.StringIO(text), sep=sep)
+            df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skip)
         except pd.errors.EmptyDataError:
             raise ValueError(f"文件是空的 / the file {name} is empty") from None
         except pd.errors.ParserError as exc:
             raise ValueError(f"无法读取 CSV / cannot read {name} as CSV: {exc}") from None
         df = _numbers_as_written(df, sep)
         df.attrs["sep"] = sep
+        df.attrs["skipped"] = skip
         return df
     raise UnreadableFile(f"无法读取编码 / cannot decode {name} (UTF-8 or GBK)")
+
+
+HEAD_ROWS = 30  # the first rows looked at for a title above the header
+
+
+def _header_row(rows: list[list]) -> int:
+    """How many rows of a title stand above the header: 0 unless the first row fills less than half the width
+    of the widest of the first rows, else the first row that fills at least half of it.
+
+    Why: a report saved from a sales system often starts with its title, a blank line and the unit
+    ("2024年卷烟分规格销量", "单位:条") above the real header, which were read as the header (every column
+    "Unnamed") or refused the CSV outright. Only a narrow first row triggers the search, so a header with one
+    blank cell still is the header."""
+
+    def filled(row: list) -> int:
+        return sum(1 for c in row if c is not None and str(c).strip() not in ("", "nan", "NaT"))
+
+    counts = [filled(r) for r in rows]
+    widest = max(counts, default=0)
+    if widest < 2 or counts[0] * 2 >= widest:
+        return 0
+    return next(i for i, n in enumerate(counts) if n * 2 >= widest)
 
 
 # Column names a sales export uses for the three columns of the long format (header case and spaces ignored),
@@ -139,9 +175,11 @@ def shape_columns(
     """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
     (``None`` when nothing was): :func:`_shaped` reads the layout, then the rows of totals are left out
     (:func:`_without_totals`)."""
+    n = df.attrs.get("skipped", 0)
+    title = f"表头前的 {n} 行标题已跳过 / {n} line(s) of a title above the header skipped" if n else ""
     out, said = _shaped(df, id_col, date_col, value_col, sep, options)
     out, totals = _without_totals(out)
-    return out, "; ".join(x for x in (said, totals) if x) or None
+    return out, "; ".join(x for x in (title, said, totals) if x) or None
 
 
 # A cell that names a row of totals, compared without case, spaces, dashes, underscores or colons ("合  计",

@@ -486,3 +486,40 @@ def test_rows_and_columns_of_totals_are_left_out_and_named(tmp_path, capsys):
     assert (scores, series) == (expected, 3)
     # the Grand Total row holds a value for each of the 3 series
     assert "columns not used: Total" in reading["note"] and "3 value(s) of a row of totals left out" in reading["note"]
+
+
+def test_a_title_above_the_header_is_skipped(tmp_path, capsys):
+    # Reports saved from a sales system start with a title, a blank line and the unit above the header. The
+    # same three series so written (workbook and CSV) score exactly as the clean file, and the note says how
+    # many lines were skipped; a header with one blank cell is still the header.
+    src = tmp_path / "long.csv"
+    _write_series(src)
+    long = pd.read_csv(src)
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
+
+    def scored(path, *extra):
+        assert main([*args, str(path), *extra]) == 0
+        out = json.loads(capsys.readouterr().out)
+        return {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}, out["input"]
+
+    expected, _ = scored(src)
+    zh = long.rename(columns={"unique_id": "规格", "ds": "月份", "y": "销量"})
+    book = tmp_path / "report.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame([["2023—2025 年分规格月度销量"], [None], ["单位:条"]]).to_excel(writer, index=False, header=False)
+        zh.to_excel(writer, index=False, startrow=3)
+    scores, reading = scored(book)
+    assert scores == expected
+    assert reading["note"].startswith("表头前的 3 行标题已跳过 / 3 line(s) of a title above the header skipped; 列")
+    text = "2023—2025 年分规格月度销量\n单位:条\n" + zh.to_csv(index=False)
+    (tmp_path / "report.csv").write_text(text, encoding="gbk")
+    scores, reading = scored(tmp_path / "report.csv")
+    assert scores == expected and reading["note"].startswith("表头前的 2 行标题已跳过")
+    # the same with the title written by a spreadsheet as a row of commas
+    (tmp_path / "commas.csv").write_text("销量月报,,\n" + zh.to_csv(index=False), encoding="utf-8")
+    scores, reading = scored(tmp_path / "commas.csv")
+    assert scores == expected and reading["note"].startswith("表头前的 1 行标题已跳过")
+    # a header with a blank first cell (an index column) is read as the header, nothing skipped
+    zh.to_csv(tmp_path / "index.csv", index=True)
+    scores, reading = scored(tmp_path / "index.csv", "--id-col", "规格", "--date-col", "月份", "--value-col", "销量")
+    assert scores == expected and "skipped" not in reading.get("note", "")
