@@ -94,6 +94,7 @@ def read_frame(data: bytes, name: str):
             df = pd.read_excel(io.BytesIO(data), engine="openpyxl", skiprows=skip)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise UnreadableFile(f"无法读取工作簿 / cannot read the workbook {name}: {exc}") from None
+        df = _without_footer(df)
         df.attrs["skipped"] = skip  # no attrs["sep"]: numbers come as numbers
         return df
     for enc in ("utf-8-sig", "gbk"):
@@ -118,7 +119,7 @@ def read_frame(data: bytes, name: str):
             raise ValueError(f"文件是空的 / the file {name} is empty") from None
         except pd.errors.ParserError as exc:
             raise ValueError(f"无法读取 CSV / cannot read {name} as CSV: {exc}") from None
-        df = _numbers_as_written(df, sep)
+        df = _numbers_as_written(_without_footer(df), sep)
         df.attrs["sep"] = sep
         df.attrs["skipped"] = skip
         return df
@@ -126,6 +127,32 @@ def read_frame(data: bytes, name: str):
 
 
 HEAD_ROWS = 30  # the first rows looked at for a title above the header
+
+
+def _without_footer(df):
+    """``df`` without the rows at its end that fill one cell at most (a remark, the name of who made the report,
+    the data source), their number in ``attrs["footer"]``.
+
+    Why: such a line below the data was read as a series without a month and refused the file. Only the last
+    rows are looked at, so a short row inside the data is still read (and refused with its row if it is wrong);
+    and only rows of one cell, because in a report with a column per month a spec launched two months ago, listed
+    last, fills its name and two months: that is data, however narrow.
+    """
+
+    def counts(part) -> list[int]:
+        filled = part.notna() & (part.astype("string").apply(lambda col: col.str.strip()) != "")
+        return filled.sum(axis=1).tolist()
+
+    # the widest row among the first and the last rows; the footer among the last (a million rows are not all
+    # looked at for a few lines at the end)
+    tail = counts(df.iloc[-HEAD_ROWS:])
+    widest = max(counts(df.iloc[:HEAD_ROWS]) + tail, default=0)
+    k = 0
+    while widest >= 2 and k < len(tail) and tail[len(tail) - 1 - k] <= 1:
+        k += 1
+    out = df.iloc[: len(df) - k] if k else df
+    out.attrs["footer"] = k
+    return out
 
 
 def _header_row(rows: list[list]) -> int:
@@ -175,11 +202,12 @@ def shape_columns(
     """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
     (``None`` when nothing was): :func:`_shaped` reads the layout, then the rows of totals are left out
     (:func:`_without_totals`)."""
-    n = df.attrs.get("skipped", 0)
+    n, k = df.attrs.get("skipped", 0), df.attrs.get("footer", 0)
     title = f"表头前的 {n} 行标题已跳过 / {n} line(s) of a title above the header skipped" if n else ""
+    footer = f"表尾的 {k} 行说明已略去 / {k} line(s) below the data left out" if k else ""
     out, said = _shaped(df, id_col, date_col, value_col, sep, options)
     out, totals = _without_totals(out)
-    return out, "; ".join(x for x in (title, said, totals) if x) or None
+    return out, "; ".join(x for x in (title, footer, said, totals) if x) or None
 
 
 # A cell that names a row of totals, compared without case, spaces, dashes, underscores or colons ("合  计",

@@ -488,10 +488,10 @@ def test_rows_and_columns_of_totals_are_left_out_and_named(tmp_path, capsys):
     assert "columns not used: Total" in reading["note"] and "3 value(s) of a row of totals left out" in reading["note"]
 
 
-def test_a_title_above_the_header_is_skipped(tmp_path, capsys):
-    # Reports saved from a sales system start with a title, a blank line and the unit above the header. The
-    # same three series so written (workbook and CSV) score exactly as the clean file, and the note says how
-    # many lines were skipped; a header with one blank cell is still the header.
+def test_a_title_above_the_header_and_remarks_below_the_data_are_skipped(tmp_path, capsys):
+    # Reports saved from a sales system start with a title, a blank line and the unit above the header, and may
+    # end with who made them. The same three series so written (workbook and CSV) score exactly as the clean
+    # file, and the note says how many lines were skipped; a header with one blank cell is still the header.
     src = tmp_path / "long.csv"
     _write_series(src)
     long = pd.read_csv(src)
@@ -511,10 +511,23 @@ def test_a_title_above_the_header_is_skipped(tmp_path, capsys):
     scores, reading = scored(book)
     assert scores == expected
     assert reading["note"].startswith("表头前的 3 行标题已跳过 / 3 line(s) of a title above the header skipped; 列")
-    text = "2023—2025 年分规格月度销量\n单位:条\n" + zh.to_csv(index=False)
+    # a CSV with the title above and two remarks below the data
+    text = "2023—2025 年分规格月度销量\n单位:条\n" + zh.to_csv(index=False) + "\n制表人:张三\n数据来源:营销中心\n"
     (tmp_path / "report.csv").write_text(text, encoding="gbk")
     scores, reading = scored(tmp_path / "report.csv")
-    assert scores == expected and reading["note"].startswith("表头前的 2 行标题已跳过")
+    assert scores == expected
+    assert reading["note"].startswith(
+        "表头前的 2 行标题已跳过 / 2 line(s) of a title above the header skipped; "
+        "表尾的 2 行说明已略去 / 2 line(s) below the data left out; 列"
+    )
+    # a month per column: the last spec, launched two months before the end, fills two months of its row; that
+    # narrow last row is data (series c), not a remark, and the scores are the clean file's
+    t = pd.to_datetime(long["ds"]).dt.strftime("%Y-%m")
+    across = long.assign(m=t).pivot(index="unique_id", columns="m", values="y").reset_index()
+    assert across.iloc[-1].notna().sum() == 3  # c: its name and its 2 months
+    across.to_csv(tmp_path / "across.csv", index=False)
+    scores, reading = scored(tmp_path / "across.csv")
+    assert scores == expected and "below the data" not in reading["note"]
     # the same with the title written by a spreadsheet as a row of commas
     (tmp_path / "commas.csv").write_text("销量月报,,\n" + zh.to_csv(index=False), encoding="utf-8")
     scores, reading = scored(tmp_path / "commas.csv")
