@@ -183,9 +183,9 @@ COLUMN_NAMES = {
         "销量", "数量", "销售量", "需求量", "订购量", "订单量", "销售额", "金额",
     ),
     "unique_id": (
-        "unique_id", "id", "series", "item", "sku", "product", "store", "shop", "customer", "spec",
+        "unique_id", "id", "series", "item", "sku", "product", "store", "shop", "customer", "spec", "brand", "region",
         "item_id", "sku_id", "product_id", "store_id", "shop_id", "customer_id", "customer_code", "spec_code",
-        "序列", "编号", "商品", "品规", "规格", "客户", "门店",
+        "序列", "编号", "商品", "品规", "规格", "客户", "门店", "品牌", "区域", "地区", "片区",
         "客户编码", "规格编码", "门店编码", "商品编码", "卷烟编码", "零售户编码", "许可证号",
     ),
 }  # fmt: skip
@@ -383,6 +383,9 @@ def _shaped(
                 f"可用 {opt['y']} 指定 / name it with {opt['y']}"
             )
         ids = chosen["unique_id"]
+        df, merged = _filled_down(df, ids)
+        if merged:
+            said.append(f"合并单元格已向下填充 / merged cells filled down: {', '.join(merged)}")
         out = pd.DataFrame({"unique_id": _joined(df, ids), "ds": df[ds], "y": df[chosen["y"][0]]})
         moved = [(" + ".join(map(str, ids)), "unique_id"), (str(ds), "ds"), (str(chosen["y"][0]), "y")]
         said.append("列 / columns: " + ", ".join(f"{a} → {b}" for a, b in moved if a.strip().lower() != b))
@@ -391,11 +394,45 @@ def _shaped(
 
 def _joined(df, cols: list):
     """The series' names from one or more columns, their values joined with "/" (store ``S1`` and item ``a`` ->
-    ``S1/a``); an empty cell leaves the name empty, which the engine refuses with its row."""
-    key = df[cols[0]].astype("string")
-    for col in cols[1:]:
-        key = key + "/" + df[col].astype("string")
+    ``S1/a``); an empty cell leaves the name empty, which the engine refuses with its row, unless another of the
+    row's cells is a total word (a 合计 row whose spec cell is merged away: left out as a total)."""
+    import pandas as pd
+
+    parts = [df[c].astype("string") for c in cols]
+    if len(parts) == 1:
+        return parts[0]
+    key = parts[0].fillna("")
+    for part in parts[1:]:
+        key = key + "/" + part.fillna("")
+    empty = np.logical_or.reduce([(p.isna() | (p.str.strip() == "")).to_numpy(dtype=bool) for p in parts])
+    if empty.any():
+        total = np.logical_or.reduce(
+            [
+                p.str.lower().str.replace(r"[\s\-_:：]", "", regex=True).isin(TOTAL_WORDS).to_numpy(dtype=bool)
+                for p in parts
+            ]
+        )
+        key = key.mask(pd.Series(empty & ~total, index=key.index))
     return key
+
+
+def _filled_down(df, ids: list):
+    """``df`` with the empty cells of every series column but the last filled from the row above, and the
+    names of the columns so filled.
+
+    Why: a report groups its specs under a brand whose cell is merged over the group's rows; a workbook (or its
+    CSV) has the brand in the group's first row only, and each other row's name was empty, so the file was
+    refused. The last column (the spec itself) is never filled: an empty spec is a mistake the engine names."""
+    filled = []
+    for col in ids[:-1]:
+        text = df[col].astype("string")
+        empty = text.isna() | (text.str.strip() == "")
+        if empty.any() and not empty.iloc[0]:
+            if not filled:
+                df = df.copy()
+            df[col] = df[col].mask(empty).ffill()
+            filled.append(str(col))
+    return df, filled
 
 
 def _date_headers(df) -> list:
@@ -428,12 +465,15 @@ def _months_across(df, periods: list, ids: list | None, sep: str, id_option: str
         ids = [c for c in rest if str(c).strip().lower() in known] or [c for c in rest if not _total_word(c)]
     if not ids:
         raise ValueError(f"缺少序列名列 / no column names the series: add one, or name it with {id_option}")
+    df, merged = _filled_down(df, ids)
     long = df.melt(id_vars=ids, value_vars=periods, var_name="ds", value_name="y")
     out = pd.DataFrame({"unique_id": _joined(long, ids), "ds": long["ds"], "y": long["y"]})
     said = (
         f"宽表:{len(periods)} 个月份列,序列名取自 {' + '.join(map(str, ids))} / wide layout: {len(periods)} period "
         f"columns, series named by {' + '.join(map(str, ids))}"
     )
+    if merged:
+        said += f"; 合并单元格已向下填充 / merged cells filled down: {', '.join(merged)}"
     left = [str(c) for c in rest if c not in ids]
     if left:
         said += f"; 未用的列 / columns not used: {', '.join(left)}"

@@ -536,3 +536,53 @@ def test_a_title_above_the_header_and_remarks_below_the_data_are_skipped(tmp_pat
     zh.to_csv(tmp_path / "index.csv", index=True)
     scores, reading = scored(tmp_path / "index.csv", "--id-col", "规格", "--date-col", "月份", "--value-col", "销量")
     assert scores == expected and "skipped" not in reading.get("note", "")
+
+
+def test_merged_brand_cells_are_filled_down_and_a_region_names_the_series(tmp_path, capsys):
+    # A report groups its specs under a merged brand cell, with a 小计 row per brand and a 合计 row whose spec cell
+    # is merged away. Read as brand/spec series, filled down, the subtotals and the total left out; the figures
+    # are those of the same series written plainly.
+    import openpyxl
+
+    months = [f"{y}-{m:02d}" for y in (2023, 2024, 2025) for m in range(1, 13)]
+    a = [50 + t + 10 * (t % 12 == 6) for t in range(36)]
+    b = [20 + 5 * (t % 12 in (0, 1)) for t in range(36)]
+    c = [30 + (t % 3) for t in range(36)]
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["品牌", "规格", *months])
+    ws.append(["黄河源", "硬", *a])
+    ws.append([None, "软", *b])
+    ws.append([None, "小计", *[x + y for x, y in zip(a, b, strict=True)]])
+    ws.append(["泰山", "红", *c])
+    ws.append(["合计", None, *[x + y + z for x, y, z in zip(a, b, c, strict=True)]])
+    ws.merge_cells("A2:A4")
+    ws.merge_cells("A6:B6")
+    book.save(tmp_path / "report.xlsx")
+    plain = pd.DataFrame(
+        {
+            "unique_id": [name for name in ("黄河源/硬", "黄河源/软", "泰山/红") for _ in months],
+            "ds": months * 3,
+            "y": a + b + c,
+        }
+    )
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    args = ["forecast", "backtest", "--horizon", "3", "--folds", "2", "--json", "--quiet", "--input"]
+    assert main([*args, str(tmp_path / "plain.csv")]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert main([*args, str(tmp_path / "report.xlsx")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["series"] == 3
+    figures = {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}
+    assert figures == {m: (d["mase"], d["wape"]) for m, d in expected["methods"].items()}
+    note = out["input"]["note"]
+    assert "series named by 品牌 + 规格" in note and "merged cells filled down: 品牌" in note
+    assert "totals left out (values): 黄河源/小计 (36), 合计/ (36)" in note
+    # a long file with a region column: region/spec series, not two regions' sales added together
+    long = plain.assign(区域="东区").rename(columns={"unique_id": "规格", "ds": "月份", "y": "销量"})
+    two = pd.concat([long, long.assign(区域="西区", 销量=long["销量"] * 2)])[["区域", "规格", "月份", "销量"]]
+    two.to_csv(tmp_path / "regions.csv", index=False)
+    assert main([*args, str(tmp_path / "regions.csv")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["series"] == 6 and out["input"]["rows_summed"] == 0
+    assert out["input"]["columns"] == "列 / columns: 区域 + 规格 → unique_id, 月份 → ds, 销量 → y"
