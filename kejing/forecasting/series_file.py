@@ -1,8 +1,11 @@
 """Reading a sales history file into the engine's long frame (``unique_id``, ``ds``, ``y``): CSV in UTF-8 or GBK
-(comma, tab or semicolon), or the first sheet of a workbook, with whatever headers and layout a sales export has.
+(comma, tab or semicolon), or the first sheet of a workbook, with whatever headers and layout a sales export has
+(:func:`shape_columns`), a title above the header, remarks below the data, rows of totals and merged cells; and
+writing forecasts as ``kejing forecast run`` does (:func:`forecast_csv`).
 
-Why a module of its own: ``kejing forecast backtest`` / ``run`` and the model check page's "check a file" read the
-same files, and a planner should get the same reading, the same figures and the same refusals from both. Pure
+Why a module of its own: ``kejing forecast backtest`` / ``run``, the model check page's "check a file" and the
+file forecast page read the same files, and a planner should get the same reading, the same figures and the
+same refusals from all of them. Pure
 pandas, no Django; errors are ``ValueError`` with a message in Chinese and English that names the column, the row
 or the option (``--id-col`` on the command line, the form's field on the page) that settles it.
 """
@@ -217,8 +220,11 @@ TOTAL_WORDS = frozenset(
 )
 
 
+_NOT_IN_TOTALS = r"[\s\-_:：]"  # what a total word is compared without
+
+
 def _total_word(value: Any) -> bool:
-    return re.sub(r"[\s\-_:：]", "", str(value)).lower() in TOTAL_WORDS
+    return re.sub(_NOT_IN_TOTALS, "", str(value)).lower() in TOTAL_WORDS
 
 
 def _without_totals(df):
@@ -408,7 +414,7 @@ def _joined(df, cols: list):
     if empty.any():
         total = np.logical_or.reduce(
             [
-                p.str.lower().str.replace(r"[\s\-_:：]", "", regex=True).isin(TOTAL_WORDS).to_numpy(dtype=bool)
+                p.str.lower().str.replace(_NOT_IN_TOTALS, "", regex=True).isin(TOTAL_WORDS).to_numpy(dtype=bool)
                 for p in parts
             ]
         )
