@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -97,10 +98,39 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+HEAD_ROWS = 30  # the first rows looked at for a title above the header
+
+
+def header_row(rows: Sequence[Sequence[Any]]) -> int:
+    """How many rows of a title stand above the header among the first ``rows`` of a sheet: 0 unless the first
+    row fills less than half the width of the widest of them, else the first row that fills at least half.
+
+    Why: a report saved from a sales or CRM system often starts with its title, a blank line and the unit
+    ("2024年卷烟分规格销量", "单位:条") above the real header; read as the header, every column was unknown. Only a
+    narrow first row triggers the search, so a header with one blank cell is still the header."""
+
+    def filled(row: Sequence[Any]) -> int:
+        return sum(1 for c in row if c is not None and str(c).strip() not in ("", "nan", "NaT", "None"))
+
+    counts = [filled(r) for r in rows]
+    widest = max(counts, default=0)
+    if widest < 2 or counts[0] * 2 >= widest:
+        return 0
+    return next(i for i, n in enumerate(counts) if n * 2 >= widest)
+
+
 def _rows_to_table(raw: Iterator[Sequence[Any]], encoding: str) -> Table:
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
-    for number, values in enumerate(raw, start=1):
+    numbered = enumerate(raw, start=1)
+    # a title above the header (header_row) is passed over; the rows keep the numbers Excel shows
+    first = list(itertools.islice(numbered, HEAD_ROWS))
+    nonblank = [(n, [_cell_text(v) for v in values]) for n, values in first]
+    nonblank = [(n, cells) for n, cells in nonblank if any(cells)]
+    title = {n for n, _ in nonblank[: header_row([cells for _, cells in nonblank])]} if nonblank else set()
+    for number, values in itertools.chain(first, numbered):
+        if number in title:
+            continue
         cells = [_cell_text(v) for v in values]
         if header is None:
             if not any(cells):

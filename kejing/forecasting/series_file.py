@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from kejing.core.tabular import HEAD_ROWS, header_row
+
 
 class UnreadableFile(ValueError):
     """The bytes are no workbook, or no text in UTF-8 or GBK: nothing in the file could be looked at."""
@@ -81,9 +83,9 @@ def _numbers_as_written(df, sep: str):
 
 def read_frame(data: bytes, name: str):
     """A CSV (UTF-8 or GBK; comma, tab or semicolon) or, for a name ending ``.xlsx``/``.xlsm``, the first sheet
-    of the workbook, as a frame; a CSV's separator is kept in ``attrs["sep"]``, and the lines of a title above
-    the header that were skipped (:func:`_header_row`) in ``attrs["skipped"]``. ``ValueError`` names what could
-    not be read.
+    of the workbook, as a frame; a CSV's separator is kept in ``attrs["sep"]``, the lines of a title above the
+    header that were skipped (:func:`kejing.core.tabular.header_row`) in ``attrs["skipped"]``, the remarks below
+    the data (:func:`_without_footer`) in ``attrs["footer"]``. ``ValueError`` names what could not be read.
 
     Why the workbook: a sales manager's history lives in Excel, and saving it as CSV first loses nothing but
     time (date cells come through as dates, which the engine reads as their month). Why bytes: the command reads
@@ -93,7 +95,7 @@ def read_frame(data: bytes, name: str):
     if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
         try:
             top = pd.read_excel(io.BytesIO(data), engine="openpyxl", header=None, nrows=HEAD_ROWS)
-            skip = _header_row(top.values.tolist())
+            skip = header_row(top.values.tolist())
             df = pd.read_excel(io.BytesIO(data), engine="openpyxl", skiprows=skip)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise UnreadableFile(f"无法读取工作簿 / cannot read the workbook {name}: {exc}") from None
@@ -115,7 +117,7 @@ def read_frame(data: bytes, name: str):
             sep = max(seps, key=head.count)
         else:
             sep = max(seps, key=lambda c: max(line.count(c) for line in lines) if lines else 0)
-        skip = _header_row(list(csv.reader(lines, delimiter=sep)))
+        skip = header_row(list(csv.reader(lines, delimiter=sep)))
         try:
             df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skip)
         except pd.errors.EmptyDataError:
@@ -127,9 +129,6 @@ def read_frame(data: bytes, name: str):
         df.attrs["skipped"] = skip
         return df
     raise UnreadableFile(f"无法读取编码 / cannot decode {name} (UTF-8 or GBK)")
-
-
-HEAD_ROWS = 30  # the first rows looked at for a title above the header
 
 
 def _without_footer(df):
@@ -156,25 +155,6 @@ def _without_footer(df):
     out = df.iloc[: len(df) - k] if k else df
     out.attrs["footer"] = k
     return out
-
-
-def _header_row(rows: list[list]) -> int:
-    """How many rows of a title stand above the header: 0 unless the first row fills less than half the width
-    of the widest of the first rows, else the first row that fills at least half of it.
-
-    Why: a report saved from a sales system often starts with its title, a blank line and the unit
-    ("2024年卷烟分规格销量", "单位:条") above the real header, which were read as the header (every column
-    "Unnamed") or refused the CSV outright. Only a narrow first row triggers the search, so a header with one
-    blank cell still is the header."""
-
-    def filled(row: list) -> int:
-        return sum(1 for c in row if c is not None and str(c).strip() not in ("", "nan", "NaT"))
-
-    counts = [filled(r) for r in rows]
-    widest = max(counts, default=0)
-    if widest < 2 or counts[0] * 2 >= widest:
-        return 0
-    return next(i for i, n in enumerate(counts) if n * 2 >= widest)
 
 
 # Column names a sales export uses for the three columns of the long format (header case and spaces ignored),

@@ -118,3 +118,27 @@ def test_policy_edits_reach_other_processes_after_the_cache_expires(policies, mo
     monkeypatch.setattr(pol, "CACHE_SECONDS", 0.0)
     assert pol.get_policy("tobacco", "customers")["tiers"]["max"] == 40
     pol.clear_cache()
+
+
+def test_a_title_above_the_header_is_passed_over_and_rows_keep_their_numbers():
+    # a report saved from another system: a title, a blank line and the unit above the header
+    rows = "客户信息导出\n\n导出日期:2026-11-27\n客户编码,客户名称,档位\nC1,华联超市,12\nC2,老王烟酒店,3\n"
+    table = read_table(io.BytesIO(rows.encode("gbk")), filename="a.csv")
+    assert table.header == ["客户编码", "客户名称", "档位"]
+    assert table.rows == [
+        (5, {"客户编码": "C1", "客户名称": "华联超市", "档位": "12"}),
+        (6, {"客户编码": "C2", "客户名称": "老王烟酒店", "档位": "3"}),
+    ]
+    wb = Workbook()
+    ws = wb.active
+    for row in (["客户信息导出"], [], ["客户编码", "客户名称", "档位"], ["C1", "华联超市", 12]):
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    table = read_table(io.BytesIO(buf.getvalue()), filename="a.xlsx")
+    assert table.header == ["客户编码", "客户名称", "档位"] and table.rows == [
+        (4, {"客户编码": "C1", "客户名称": "华联超市", "档位": "12"})
+    ]
+    # a header with one blank cell among three is still the header
+    table = read_table(io.BytesIO(",客户编码,客户名称\n1,C1,华联超市\n".encode()), filename="b.csv")
+    assert table.header == ["", "客户编码", "客户名称"] and table.rows[0][0] == 2
