@@ -1,5 +1,5 @@
 """Reading a sales history file into the engine's long frame (``unique_id``, ``ds``, ``y``): CSV in UTF-8 or GBK
-(comma, tab or semicolon), or the first sheet of a workbook, with whatever headers and layout a sales export has
+(comma, tab or semicolon), or the data sheet of a workbook, with whatever headers and layout a sales export has
 (:func:`shape_columns`), a title above the header, remarks below the data, rows of totals and merged cells; and
 writing forecasts as ``kejing forecast run`` does (:func:`forecast_csv`).
 
@@ -82,10 +82,12 @@ def _numbers_as_written(df, sep: str):
 
 
 def read_frame(data: bytes, name: str):
-    """A CSV (UTF-8 or GBK; comma, tab or semicolon) or, for a name ending ``.xlsx``/``.xlsm``, the first sheet
-    of the workbook, as a frame; a CSV's separator is kept in ``attrs["sep"]``, the lines of a title above the
-    header that were skipped (:func:`kejing.core.tabular.header_row`) in ``attrs["skipped"]``, the remarks below
-    the data (:func:`_without_footer`) in ``attrs["footer"]``. ``ValueError`` names what could not be read.
+    """A CSV (UTF-8 or GBK; comma, tab or semicolon) or, for a name ending ``.xlsx``/``.xlsm``, the sheet of the
+    workbook with the most cells (:func:`_data_sheet`), as a frame. A CSV's separator is kept in
+    ``attrs["sep"]``, the lines of a title above the header that were skipped
+    (:func:`kejing.core.tabular.header_row`) in ``attrs["skipped"]``, the remarks below the data
+    (:func:`_without_footer`) in ``attrs["footer"]``, a sheet other than the first in ``attrs["sheet"]``.
+    ``ValueError`` names what could not be read.
 
     Why the workbook: a sales manager's history lives in Excel, and saving it as CSV first loses nothing but
     time (date cells come through as dates, which the engine reads as their month). Why bytes: the command reads
@@ -94,13 +96,16 @@ def read_frame(data: bytes, name: str):
 
     if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            top = pd.read_excel(io.BytesIO(data), engine="openpyxl", header=None, nrows=HEAD_ROWS)
+            sheet, sheets = _data_sheet(data)
+            top = pd.read_excel(io.BytesIO(data), engine="openpyxl", sheet_name=sheet, header=None, nrows=HEAD_ROWS)
             skip = header_row(top.values.tolist())
-            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", skiprows=skip)
+            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", sheet_name=sheet, skiprows=skip)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise UnreadableFile(f"无法读取工作簿 / cannot read the workbook {name}: {exc}") from None
         df = _without_footer(df)
         df.attrs["skipped"] = skip  # no attrs["sep"]: numbers come as numbers
+        if sheet != 0:
+            df.attrs["sheet"] = f"{sheets[sheet]} ({sheet + 1} / {len(sheets)})"
         return df
     for enc in ("utf-8-sig", "gbk"):
         try:
@@ -129,6 +134,23 @@ def read_frame(data: bytes, name: str):
         df.attrs["skipped"] = skip
         return df
     raise UnreadableFile(f"无法读取编码 / cannot decode {name} (UTF-8 or GBK)")
+
+
+def _data_sheet(data: bytes) -> tuple[int, list[str]]:
+    """The index of the workbook's sheet with the most cells (by the size each sheet declares; the first of
+    equals, the first when none declares one), and the sheets' names.
+
+    Why: a report workbook often opens on a sheet of explanations (说明) or a cover, with the figures on the
+    next sheet; the first sheet was read and refused for having no dates."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        sizes = [(ws.max_row or 0) * (ws.max_column or 0) for ws in book.worksheets]
+        names = [ws.title for ws in book.worksheets]
+    finally:
+        book.close()
+    return max(range(len(sizes)), key=lambda i: (sizes[i], -i)), names
 
 
 def _without_footer(df):
@@ -185,12 +207,13 @@ def shape_columns(
     """The frame with the columns ``unique_id``, ``ds`` and ``y`` the engine reads, and what was done to get them
     (``None`` when nothing was): :func:`_shaped` reads the layout, then the rows of totals are left out
     (:func:`_without_totals`)."""
-    n, k = df.attrs.get("skipped", 0), df.attrs.get("footer", 0)
+    n, k, sheet = df.attrs.get("skipped", 0), df.attrs.get("footer", 0), df.attrs.get("sheet", "")
+    sheet = f"读取数据最多的工作表 {sheet} / the sheet with the most cells read: {sheet}" if sheet else ""
     title = f"表头前的 {n} 行标题已跳过 / {n} line(s) of a title above the header skipped" if n else ""
     footer = f"表尾的 {k} 行说明已略去 / {k} line(s) below the data left out" if k else ""
     out, said = _shaped(df, id_col, date_col, value_col, sep, options)
     out, totals = _without_totals(out)
-    return out, "; ".join(x for x in (title, footer, said, totals) if x) or None
+    return out, "; ".join(x for x in (sheet, title, footer, said, totals) if x) or None
 
 
 # A cell that names a row of totals, compared without case, spaces, dashes, underscores or colons ("合  计",

@@ -578,6 +578,15 @@ def test_merged_brand_cells_are_filled_down_and_a_region_names_the_series(tmp_pa
     note = out["input"]["note"]
     assert "series named by 品牌 + 规格" in note and "merged cells filled down: 品牌" in note
     assert "totals left out (values): 黄河源/小计 (36), 合计/ (36)" in note
+    # the same workbook opening on a sheet of explanations: the sheet with the figures is read
+    cover = book.create_sheet("说明", 0)
+    cover.append(["本表为分规格月度销量"])
+    cover.append(["单位:条"])
+    book.save(tmp_path / "cover.xlsx")
+    assert main([*args, str(tmp_path / "cover.xlsx")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()} == figures
+    assert out["input"]["note"].startswith("读取数据最多的工作表 Sheet (2 / 2) / the sheet with the most cells read")
     # a long file with a region column: region/spec series, not two regions' sales added together
     long = plain.assign(区域="东区").rename(columns={"unique_id": "规格", "ds": "月份", "y": "销量"})
     two = pd.concat([long, long.assign(区域="西区", 销量=long["销量"] * 2)])[["区域", "规格", "月份", "销量"]]
