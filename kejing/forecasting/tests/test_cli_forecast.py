@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -325,20 +326,31 @@ def test_a_quarterly_file_is_scored_by_quarters_with_its_own_season(tmp_path, ca
     assert "read as one value a quarter" in capsys.readouterr().out
 
 
+SCORE_ARGS = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
+
+
+def _scored(capsys, path, *extra) -> tuple[dict, dict, int]:
+    """The (MASE, WAPE) of each method on a file at 3 months and 1 fold, the reading and the number of series:
+    what the tests of layouts compare with the clean long file."""
+    assert main([*SCORE_ARGS, str(path), *extra]) == 0
+    out = json.loads(capsys.readouterr().out)
+    return {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}, out["input"], out["series"]
+
+
+def _clean_file(tmp_path, capsys):
+    """The three series of :func:`_write_series` as a frame, a scorer of files (:func:`_scored`) and the clean
+    long file's own scores, reading and series, which the other ways of writing them must give."""
+    src = tmp_path / "long.csv"
+    _write_series(src)
+    scored = functools.partial(_scored, capsys)
+    return pd.read_csv(src), scored, scored(src)
+
+
 def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys):
     # The same three series written five ways must give the very same scores as the long file with the
     # canonical names, and the reading must say what it did with the columns.
-    src = tmp_path / "long.csv"
-    _write_series(src)
-    long = pd.read_csv(src)
-    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
-
-    def scored(path, *extra):
-        assert main([*args, str(path), *extra]) == 0
-        out = json.loads(capsys.readouterr().out)
-        return {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}, out["input"]
-
-    expected, reading = scored(src)
+    long, scored, (expected, reading, _) = _clean_file(tmp_path, capsys)
+    args = SCORE_ARGS
     assert "columns" not in reading
     # a sales export's own English or Chinese headers
     long.rename(columns={"unique_id": "item", "ds": "date", "y": "sales"}).to_csv(tmp_path / "en.csv", index=False)
@@ -347,31 +359,31 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
         ("en", "item → unique_id, date → ds, sales → y"),
         ("zh", "规格 → unique_id, 月份 → ds, 销量 → y"),
     ):
-        scores, reading = scored(tmp_path / f"{name}.csv")
+        scores, reading, _ = scored(tmp_path / f"{name}.csv")
         assert scores == expected and reading["columns"] == f"列 / columns: {note}"
     # two columns together name a series: store + item, "S1/a" ...
     two = long.assign(store="S1").rename(columns={"unique_id": "item", "y": "qty"})[["store", "item", "ds", "qty"]]
     two.to_csv(tmp_path / "two.csv", index=False)
-    scores, reading = scored(tmp_path / "two.csv")
+    scores, reading, _ = scored(tmp_path / "two.csv")
     assert scores == expected and reading["columns"] == "列 / columns: store + item → unique_id, qty → y"
     # names given on the command line, for headers no list knows
     long.rename(columns={"unique_id": "k", "ds": "t", "y": "v"}).to_csv(tmp_path / "odd.csv", index=False)
-    scores, _ = scored(tmp_path / "odd.csv", "--id-col", "k", "--date-col", "t", "--value-col", "v")
+    scores, _, _ = scored(tmp_path / "odd.csv", "--id-col", "k", "--date-col", "t", "--value-col", "v")
     assert scores == expected
     # one column per series (the wide layout): c's 34 empty cells before its first figure are no figures
     long.pivot(index="ds", columns="unique_id", values="y").reset_index().to_csv(tmp_path / "wide.csv", index=False)
-    scores, reading = scored(tmp_path / "wide.csv")
+    scores, reading, _ = scored(tmp_path / "wide.csv")
     assert scores == expected and reading["columns"] == "宽表:3 列各为一个序列 / wide layout: 3 columns read as series"
     # the period as a year and a month number (年份, 月份), long or wide
     t = pd.to_datetime(long["ds"])
     ym = long.assign(年份=t.dt.year, 月份=t.dt.month).rename(columns={"unique_id": "规格", "y": "销量"})
     ym[["年份", "月份", "规格", "销量"]].to_csv(tmp_path / "ym.csv", index=False)
-    scores, reading = scored(tmp_path / "ym.csv")
+    scores, reading, _ = scored(tmp_path / "ym.csv")
     assert scores == expected and reading["columns"] == "年份 + 月份 → ds; 列 / columns: 规格 → unique_id, 销量 → y"
     wide = long.pivot(index="ds", columns="unique_id", values="y").reset_index()
     w = pd.to_datetime(wide["ds"])
     wide.assign(year=w.dt.year, month=w.dt.month).drop(columns="ds").to_csv(tmp_path / "ym_wide.csv", index=False)
-    scores, reading = scored(tmp_path / "ym_wide.csv")
+    scores, reading, _ = scored(tmp_path / "ym_wide.csv")
     assert scores == expected and reading["columns"].startswith("year + month → ds; 宽表:3 列")
     # one row per series and one column per month (规格 | 2023-01 | 2023-02 …), with a remark column left out;
     # and the same with 2023年1月 headers and no id-like name, where the other column names the series
@@ -380,7 +392,7 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     across = across.rename(columns={"unique_id": "规格"})
     across.insert(1, "备注", "x")
     across.to_csv(tmp_path / "across.csv", index=False)
-    scores, reading = scored(tmp_path / "across.csv")
+    scores, reading, _ = scored(tmp_path / "across.csv")
     assert scores == expected and reading["columns"] == (
         "宽表:36 个月份列,序列名取自 规格 / wide layout: 36 period columns, series named by 规格; "
         "未用的列 / columns not used: 备注"
@@ -389,7 +401,7 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     zh.pivot(index="unique_id", columns="m", values="y").reset_index().rename(columns={"unique_id": "name"}).to_csv(
         tmp_path / "across_zh.csv", index=False
     )
-    scores, reading = scored(tmp_path / "across_zh.csv")
+    scores, reading, _ = scored(tmp_path / "across_zh.csv")
     assert scores == expected and "series named by name" in reading["columns"]
     # the ledger as the 动销台帐 page exports it: customer and spec codes and names, several figures. The figure
     # must be named (demand and sales are both figures); the series are customer code + spec code + spec.
@@ -408,7 +420,7 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     ledger.to_csv(tmp_path / "ledger.csv", index=False)
     assert main([*args, str(tmp_path / "ledger.csv")]) == 2
     assert "name one with --value-col" in json.loads(capsys.readouterr().out)["error"]
-    scores, reading = scored(tmp_path / "ledger.csv", "--value-col", "需求量")
+    scores, reading, _ = scored(tmp_path / "ledger.csv", "--value-col", "需求量")
     assert scores == expected
     assert reading["columns"] == "列 / columns: 客户编码 + 规格编码 + 规格 → unique_id, 月份 → ds, 需求量 → y"
     # what stays ambiguous or absent is refused, naming the columns and the option that settles it
@@ -424,7 +436,7 @@ def test_other_column_names_and_layouts_score_as_the_long_file(tmp_path, capsys)
     long.rename(columns={"unique_id": "网点代码"}).to_csv(tmp_path / "text.csv", index=False)
     assert main([*args, str(tmp_path / "text.csv")]) == 2
     assert "若 网点代码 是序列名,请用 --id-col 指定" in json.loads(capsys.readouterr().out)["error"]
-    scores, _ = scored(tmp_path / "text.csv", "--id-col", "网点代码")
+    scores, _, _ = scored(tmp_path / "text.csv", "--id-col", "网点代码")
     assert scores == expected
     # a wide file with a text column is no wide file
     wide = long.pivot(index="ds", columns="unique_id", values="y").reset_index()
@@ -442,17 +454,7 @@ def test_rows_and_columns_of_totals_are_left_out_and_named(tmp_path, capsys):
     # A report's 合计 row (or a Total column) read as data would be one more series, the sum of the others. The
     # same three series with totals written four ways score exactly as the clean long file, and the note says
     # what was left out.
-    src = tmp_path / "long.csv"
-    _write_series(src)
-    long = pd.read_csv(src)
-    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
-
-    def scored(path):
-        assert main([*args, str(path)]) == 0
-        out = json.loads(capsys.readouterr().out)
-        return {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}, out["input"], out["series"]
-
-    expected, _, _ = scored(src)
+    long, scored, (expected, _, _) = _clean_file(tmp_path, capsys)
     # long: a 合计 row at the end, with no month (it used to refuse the whole file at that row)
     total = long.groupby("ds", as_index=False)["y"].sum()
     zh = long.rename(columns={"unique_id": "规格", "ds": "月份", "y": "销量"})
@@ -492,29 +494,19 @@ def test_a_title_above_the_header_and_remarks_below_the_data_are_skipped(tmp_pat
     # Reports saved from a sales system start with a title, a blank line and the unit above the header, and may
     # end with who made them. The same three series so written (workbook and CSV) score exactly as the clean
     # file, and the note says how many lines were skipped; a header with one blank cell is still the header.
-    src = tmp_path / "long.csv"
-    _write_series(src)
-    long = pd.read_csv(src)
-    args = ["forecast", "backtest", "--horizon", "3", "--folds", "1", "--json", "--quiet", "--input"]
-
-    def scored(path, *extra):
-        assert main([*args, str(path), *extra]) == 0
-        out = json.loads(capsys.readouterr().out)
-        return {m: (d["mase"], d["wape"]) for m, d in out["methods"].items()}, out["input"]
-
-    expected, _ = scored(src)
+    long, scored, (expected, _, _) = _clean_file(tmp_path, capsys)
     zh = long.rename(columns={"unique_id": "规格", "ds": "月份", "y": "销量"})
     book = tmp_path / "report.xlsx"
     with pd.ExcelWriter(book) as writer:
         pd.DataFrame([["2023—2025 年分规格月度销量"], [None], ["单位:条"]]).to_excel(writer, index=False, header=False)
         zh.to_excel(writer, index=False, startrow=3)
-    scores, reading = scored(book)
+    scores, reading, _ = scored(book)
     assert scores == expected
     assert reading["note"].startswith("表头前的 3 行标题已跳过 / 3 line(s) of a title above the header skipped; 列")
     # a CSV with the title above and two remarks below the data
     text = "2023—2025 年分规格月度销量\n单位:条\n" + zh.to_csv(index=False) + "\n制表人:张三\n数据来源:营销中心\n"
     (tmp_path / "report.csv").write_text(text, encoding="gbk")
-    scores, reading = scored(tmp_path / "report.csv")
+    scores, reading, _ = scored(tmp_path / "report.csv")
     assert scores == expected
     assert reading["note"].startswith(
         "表头前的 2 行标题已跳过 / 2 line(s) of a title above the header skipped; "
@@ -526,15 +518,15 @@ def test_a_title_above_the_header_and_remarks_below_the_data_are_skipped(tmp_pat
     across = long.assign(m=t).pivot(index="unique_id", columns="m", values="y").reset_index()
     assert across.iloc[-1].notna().sum() == 3  # c: its name and its 2 months
     across.to_csv(tmp_path / "across.csv", index=False)
-    scores, reading = scored(tmp_path / "across.csv")
+    scores, reading, _ = scored(tmp_path / "across.csv")
     assert scores == expected and "below the data" not in reading["note"]
     # the same with the title written by a spreadsheet as a row of commas
     (tmp_path / "commas.csv").write_text("销量月报,,\n" + zh.to_csv(index=False), encoding="utf-8")
-    scores, reading = scored(tmp_path / "commas.csv")
+    scores, reading, _ = scored(tmp_path / "commas.csv")
     assert scores == expected and reading["note"].startswith("表头前的 1 行标题已跳过")
     # a header with a blank first cell (an index column) is read as the header, nothing skipped
     zh.to_csv(tmp_path / "index.csv", index=True)
-    scores, reading = scored(tmp_path / "index.csv", "--id-col", "规格", "--date-col", "月份", "--value-col", "销量")
+    scores, reading, _ = scored(tmp_path / "index.csv", "--id-col", "规格", "--date-col", "月份", "--value-col", "销量")
     assert scores == expected and "skipped" not in reading.get("note", "")
 
 
