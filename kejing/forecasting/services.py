@@ -851,6 +851,7 @@ FORECAST_FILE_COLUMNS = {
     "model": "模型 / model",
 }
 FORECAST_PREVIEW_ROWS = 36
+FORECAST_FILES_KEPT = 10  # a manager's file forecasts whose CSV is kept: the ten his page lists
 FIGURES = ("yhat", "lo_80", "hi_80", "lo_95", "hi_95")
 
 
@@ -873,6 +874,21 @@ def forecast_file_params(horizon: Any, id_col: Any = "", date_col: Any = "", val
     if errors:
         raise ForecastError(errors)
     return {"horizon": number, **{k: columns[k] for k in ("id_col", "date_col", "value_col")}}
+
+
+def _prune_forecast_files(user, keep: int) -> None:
+    """Delete the stored forecasts of ``user``'s finished file forecasts beyond his ``keep`` newest, and mark
+    those jobs ``expired`` (their page says so, their download is a 404).
+
+    Why: each forecast is a file in the media storage, and nothing else ever removed one; the page lists the
+    last ten, so the CSVs of the ten are what a manager can reach."""
+    done = Job.objects.filter(kind="forecast_file", created_by=user, status=Job.Status.DONE).order_by("-pk")
+    for old in done[keep:]:
+        path = old.result.get("output")
+        if not path:
+            continue
+        default_storage.delete(path)
+        Job.objects.filter(pk=old.pk).update(result={**old.result, "output": "", "expired": True})
 
 
 def forecast_file(user, data: bytes, filename: str, params: dict[str, Any], job: Job | None = None) -> dict[str, Any]:
@@ -913,6 +929,7 @@ def forecast_file(user, data: bytes, filename: str, params: dict[str, Any], job:
     ended = int((starts < starts.max()).sum()) if len(starts) else 0
     models = out.drop_duplicates("unique_id")["model"].value_counts()
     if job:
+        _prune_forecast_files(user, keep=FORECAST_FILES_KEPT - 1)  # this one is the tenth
         job.progress(2, 2, "完成 / done")
     return {
         "ok": True,

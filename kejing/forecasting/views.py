@@ -577,10 +577,12 @@ def forecast_file_response(job: Job, fmt: str) -> HttpResponse:
     the CSV, not cut."""
     import pandas as pd
 
+    if not job.result.get("output"):  # expired: only the newest ten are kept
+        raise Http404
     try:
         with default_storage.open(job.result["output"], "rb") as fh:
             data = fh.read()
-    except (KeyError, OSError):
+    except OSError:
         raise Http404 from None
     name = f"forecast-{job.pk}"
     if fmt == "csv":

@@ -191,3 +191,27 @@ def test_a_series_that_ended_earlier_is_forecast_from_its_own_end_and_the_page_s
     assert (r["forecast_from"], r["forecast_to"], r["ended_early"]) == ("2025-01", "2026-03", 1)
     page = client.get(f"/accounts/jobs/{job.pk}/").content.decode()
     assert "1 个序列在 2025-12 之前结束" in page or "1 series ends before 2025-12" in page
+
+
+def test_only_a_managers_ten_newest_forecasts_are_kept(centre, login, media, monkeypatch):
+    monkeypatch.setattr(services, "FORECAST_FILES_KEPT", 3)  # three instead of ten: the same rule, fewer runs
+    data = _sales().to_csv(index=False).encode()
+    _post(login(centre.mm1), "his.csv", data)  # another manager's forecast is never his to prune
+    client = login(centre.center)
+    for k in range(4):
+        _post(client, f"s{k}.csv", data)
+    jobs = list(Job.objects.filter(kind="forecast_file", created_by=centre.center.user).order_by("pk"))
+    assert [j.status for j in jobs] == [Job.Status.DONE] * 4
+    first = jobs[0]
+    assert first.result["expired"] and first.result["output"] == ""
+    assert client.get(f"/forecasting/model/file/{first.pk}/download/").status_code == 404
+    assert 'id="forecast-expired"' in client.get(f"/accounts/jobs/{first.pk}/").content.decode()
+    for job in jobs[1:]:
+        assert not job.result.get("expired") and _download(client, job, "csv").startswith(b"\xef\xbb\xbf")
+    listing = client.get("/forecasting/model/file/").content.decode()
+    assert f"/forecasting/model/file/{first.pk}/download/" not in listing
+    assert f"/forecasting/model/file/{jobs[1].pk}/download/" in listing
+    # 3 of his and 1 of the other manager's on disk
+    assert len([p for p in (media / "forecasts").iterdir() if p.is_file()]) == 4
+    his = Job.objects.get(kind="forecast_file", created_by=centre.mm1.user)
+    assert not his.result.get("expired") and _download(login(centre.mm1), his, "csv")
