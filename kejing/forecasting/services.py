@@ -13,7 +13,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -120,6 +120,28 @@ def model_settings():
     return Settings(
         trading_days=trading_days_setting(), festival_windows=festival_windows_of(festival_window_setting())
     )
+
+
+class ModelPolicy(NamedTuple):
+    """What the policy gives every run of the model (the monthly job, the checks, a file forecast): the Spring
+    Festival word, the engine settings and the season."""
+
+    festival: str
+    settings: Any
+    season: int
+
+    def said(self) -> dict[str, Any]:
+        """The settings as a job's result states them, for its page to print beside the figures."""
+        return {
+            "spring_festival": self.festival,
+            "festival_window_days": max(self.settings.festival_windows),
+            "trading_days": self.settings.trading_days,
+        }
+
+
+def model_policy() -> ModelPolicy:
+    """The policy's :class:`ModelPolicy`, each part checked (:func:`festival_setting`, :func:`model_settings`)."""
+    return ModelPolicy(festival_setting(), model_settings(), int(policy()["model"]["season"]))
 
 
 # -- specs ----------------------------------------------------------------------------------------------------
@@ -529,12 +551,12 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
     if df.empty:
         raise ForecastError("没有可用的历史销量 / there is no sales history to learn from")
     horizon = 2  # the month in progress and the target month
-    festival = festival_setting()
-    settings = model_settings()
+    mp = model_policy()
+    festival, settings = mp.festival, mp.settings
     fc = _engine().forecast(
         df,
         horizon,
-        season=int(conf["season"]),
+        season=mp.season,
         level=(80,),
         method=method or conf["method"],
         spring_festival=festival,
@@ -605,9 +627,7 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         "lines": len(updates),
         "locked_lines": len(model_only),
         "model": name,
-        "spring_festival": festival,
-        "festival_window_days": max(settings.festival_windows),
-        "trading_days": settings.trading_days,
+        **mp.said(),
         "weekday_effect": effect,
     }
 
@@ -634,6 +654,33 @@ def check_params(horizon: Any, folds: Any, auto_ets: Any = True) -> dict[str, An
     return out
 
 
+def _check_backtest(df, horizon: int, folds: int, auto_ets: bool, job: Job | None, groups=None):
+    """The backtest of a model check (:func:`check_model`, :func:`check_file`): Kejing's method against the
+    seasonal naive and (``auto_ets``) AutoETS with the policy's settings; the engine's result, the methods in
+    their order and the :class:`ModelPolicy` used."""
+    from .engine import backtest
+
+    mp = model_policy()
+    methods = ("kejing", "seasonal_naive", "auto_ets") if auto_ets else ("kejing", "seasonal_naive")
+    out = backtest(
+        df,
+        horizon,
+        folds,
+        season=mp.season,
+        methods=methods,
+        spring_festival=mp.festival,
+        settings=mp.settings,
+        progress=(lambda done, total, message: job.progress(done, total, message)) if job else None,
+        groups=groups,
+    )
+    return out, methods, mp
+
+
+def _most_used(counts: dict[str, int]) -> list[list[Any]]:
+    """``[[model, count], …]``, most used first (then by name): how the pages list the models chosen."""
+    return sorted(([str(k), int(n)] for k, n in counts.items()), key=lambda kv: (-kv[1], kv[0]))
+
+
 def _scored(out: dict[str, Any], methods: tuple[str, ...]) -> dict[str, Any]:
     """A check's figures for the page and the export, taken out of the engine's ``backtest`` result: the methods
     in a fixed order (PostgreSQL's jsonb does not keep a dict's order) and the models the Kejing method chose,
@@ -643,7 +690,7 @@ def _scored(out: dict[str, Any], methods: tuple[str, ...]) -> dict[str, Any]:
         m.pop("models", None)
     return {
         "rows": [{"method": name, **out["methods"][name]} for name in methods],
-        "models": sorted(([name, n] for name, n in kejing_models.items()), key=lambda kv: (-kv[1], kv[0])),
+        "models": _most_used(kejing_models),
     }
 
 
@@ -660,8 +707,6 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
     """
     if not is_manager(user):
         raise NotAllowed("只有管理人员可以检验模型 / only managers check the model")
-    from .engine import backtest
-
     conf = policy()["model"]
     units = None if is_center(user) else unit_scope(user)
     # whole months only: the month in progress, where the ledger already has it, is not over
@@ -677,26 +722,13 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
     # is not something the model is asked for)
     alive = df.loc[df["ds"] == df["ds"].max(), "unique_id"].unique()
     df = df[df["unique_id"].isin(alive)]
-    festival = festival_setting()
-    settings = model_settings()
-    methods = ("kejing", "seasonal_naive", "auto_ets") if auto_ets else ("kejing", "seasonal_naive")
     # each series in two groupings, its spec's price class and its region unit: where does the model do badly?
     price_of = dict(Spec.objects.values_list("pk", "price_class"))
     groups = {}
     for uid in df["unique_id"].unique():
         unit_id, spec_id = uid.split(":")
         groups[uid] = (f"price:{price_of.get(int(spec_id), '')}", f"unit:{unit_id}")
-    out = backtest(
-        df,
-        horizon,
-        folds,
-        season=int(conf["season"]),
-        methods=methods,
-        spring_festival=festival,
-        settings=settings,
-        progress=(lambda done, total, message: job.progress(done, total, message)) if job else None,
-        groups=groups,
-    )
+    out, methods, mp = _check_backtest(df, horizon, folds, auto_ets, job, groups)
     grouped = out.pop("groups")
 
     def breakdown(prefix: str, keys: list[Any], labels: dict[Any, str]) -> list[dict[str, Any]]:
@@ -730,9 +762,7 @@ def check_model(user, horizon: int, folds: int, auto_ets: bool = True, job: Job 
         "first_month": f"{df['ds'].min():%Y-%m}",
         "last_month": f"{last_month:%Y-%m}",
         "scope": "" if units is None or staff is None else staff.unit.name,
-        "spring_festival": festival,
-        "festival_window_days": max(settings.festival_windows),
-        "trading_days": settings.trading_days,
+        **mp.said(),
     }
 
 
@@ -803,23 +833,10 @@ def check_file(user, data: bytes, filename: str, params: dict[str, Any], job: Jo
     """
     if not is_manager(user):
         raise NotAllowed("只有管理人员可以检验模型 / only managers check the model")
-    from .engine import backtest
     from .series_file import with_columns
 
     df, shaped = _file_frame(data, filename, params)
-    festival = festival_setting()
-    settings = model_settings()
-    methods = ("kejing", "seasonal_naive", "auto_ets") if params.get("auto_ets", True) else ("kejing", "seasonal_naive")
-    out = backtest(
-        df,
-        params["horizon"],
-        params["folds"],
-        season=int(policy()["model"]["season"]),
-        methods=methods,
-        spring_festival=festival,
-        settings=settings,
-        progress=(lambda done, total, message: job.progress(done, total, message)) if job else None,
-    )
+    out, methods, mp = _check_backtest(df, params["horizon"], params["folds"], params.get("auto_ets", True), job)
     reading = with_columns(out["input"], shaped)
     return {
         "ok": True,
@@ -832,9 +849,7 @@ def check_file(user, data: bytes, filename: str, params: dict[str, Any], job: Jo
         "first_month": reading.get("first", "")[:7],
         "last_month": reading.get("last", "")[:7],
         "scope": "",
-        "spring_festival": festival,
-        "festival_window_days": max(settings.festival_windows),
-        "trading_days": settings.trading_days,
+        **mp.said(),
     }
 
 
@@ -908,17 +923,10 @@ def forecast_file(user, data: bytes, filename: str, params: dict[str, Any], job:
     if job:
         job.progress(0, 2, "读取文件 / reading the file")
     df, shaped = _file_frame(data, filename, params)
-    festival = festival_setting()
-    settings = model_settings()
+    mp = model_policy()
     if job:
         job.progress(1, 2, "预测中 / forecasting")
-    out = forecast(
-        df,
-        params["horizon"],
-        season=int(policy()["model"]["season"]),
-        spring_festival=festival,
-        settings=settings,
-    )
+    out = forecast(df, params["horizon"], season=mp.season, spring_festival=mp.festival, settings=mp.settings)
     reading = with_columns(dict(out.attrs.get("input", {})), shaped)
     stem = f"forecasts/forecast-{job.pk}" if job else f"forecasts/forecast-{timezone.now():%Y%m%d%H%M%S}"
     path = default_storage.save(f"{stem}.csv", ContentFile(forecast_csv(out)))
@@ -949,10 +957,8 @@ def forecast_file(user, data: bytes, filename: str, params: dict[str, Any], job:
             [r.unique_id, f"{r.ds:%Y-%m}", *(round(float(getattr(r, c)), 1) for c in FIGURES), r.model]
             for r in preview.itertuples(index=False)
         ],
-        "models": sorted(([str(k), int(n)] for k, n in models.items()), key=lambda kv: (-kv[1], kv[0])),
-        "spring_festival": festival,
-        "festival_window_days": max(settings.festival_windows),
-        "trading_days": settings.trading_days,
+        "models": _most_used(models.to_dict()),
+        **mp.said(),
         "weekday_effect": out.attrs.get("weekday_effect", {}),
     }
 

@@ -7,6 +7,7 @@ in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -26,48 +27,50 @@ def _finish(job: Job, status: str, result: dict[str, Any]) -> None:
     )
 
 
-def _uploaded(params: dict[str, Any]) -> bytes:
-    """The bytes of the file a job's starter uploaded (``views.start_file_job`` stored it)."""
-    with default_storage.open(params["path"], "rb") as fh:
-        return fh.read()
+def _on_upload(job: Job, service: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """``service`` (``services.check_file`` or ``forecast_file``) on the file the job's starter uploaded
+    (``views.start_file_job`` stored it)."""
+    p = job.params
+    with default_storage.open(p["path"], "rb") as fh:
+        data = fh.read()
+    return service(job.created_by, data, p["filename"], p, job=job)
+
+
+def _run(job_id: int, work: Callable[[Job], dict[str, Any]], limit: int = 300) -> None:
+    """Run ``work`` on the job: its result when it ends, else the job fails and its result says why (the first
+    ``limit`` characters) — the job page must say what went wrong, whatever it was. A file the starter uploaded
+    for the job (``params["source"] == "file"``) is deleted once the work is over, done or failed: the result
+    keeps the figures, the sales history is not kept."""
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    try:
+        result, status = work(job), Job.Status.DONE
+    except Exception as exc:
+        result, status = {"ok": False, "error": str(exc)[:limit]}, Job.Status.FAILED
+    finally:
+        if job.params.get("source") == "file":
+            default_storage.delete(job.params["path"])
+    _finish(job, status, result)
 
 
 @task()
 def run_model_forecast(job_id: int) -> None:
     """The model source of a round: engine forecast of unit x spec totals, shared out to the shops."""
-    job = Job.objects.select_related("created_by").get(pk=job_id)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
-    try:
-        rnd = Round.objects.get(pk=job.params["round"])
-        result = services.run_model(rnd, job=job)
-        status = Job.Status.DONE
-    except Exception as exc:  # the job page must say what went wrong, whatever it was
-        result = {"ok": False, "error": str(exc)[:300]}
-        status = Job.Status.FAILED
-    _finish(job, status, result)
+    _run(job_id, lambda job: services.run_model(Round.objects.get(pk=job.params["round"]), job=job))
+
+
+def _check(job: Job) -> dict[str, Any]:
+    p = job.params
+    if p.get("source") == "file":
+        return _on_upload(job, services.check_file)
+    return services.check_model(job.created_by, p["horizon"], p["folds"], p.get("auto_ets", True), job=job)
 
 
 @task()
 def run_model_check(job_id: int) -> None:
     """Backtest the model on the starter's own history (``services.check_model``) or on the file he uploaded
-    (``services.check_file``, which the job deletes once read); reads only."""
-    job = Job.objects.select_related("created_by").get(pk=job_id)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
-    p = job.params
-    try:
-        if p.get("source") == "file":
-            result = services.check_file(job.created_by, _uploaded(p), p["filename"], p, job=job)
-        else:
-            result = services.check_model(job.created_by, p["horizon"], p["folds"], p.get("auto_ets", True), job=job)
-        status = Job.Status.DONE
-    except Exception as exc:  # the job page must say what went wrong, whatever it was
-        result = {"ok": False, "error": str(exc)[:600]}
-        status = Job.Status.FAILED
-    finally:
-        # an uploaded file is read once: the result keeps the figures, the sales history is not kept
-        if p.get("source") == "file":
-            default_storage.delete(p["path"])
-    _finish(job, status, result)
+    (``services.check_file``); reads only. Its messages name columns, hence the longer error."""
+    _run(job_id, _check, limit=600)
 
 
 @task()
@@ -123,17 +126,6 @@ def run_balance(job_id: int) -> None:
 
 @task()
 def run_forecast_file(job_id: int) -> None:
-    """Forecast the series of the file the starter uploaded (``services.forecast_file``); the uploaded file is
-    deleted once read, the forecasts' CSV is kept for his download."""
-    job = Job.objects.select_related("created_by").get(pk=job_id)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
-    p = job.params
-    try:
-        result = services.forecast_file(job.created_by, _uploaded(p), p["filename"], p, job=job)
-        status = Job.Status.DONE
-    except Exception as exc:  # the job page must say what went wrong, whatever it was
-        result = {"ok": False, "error": str(exc)[:600]}
-        status = Job.Status.FAILED
-    finally:
-        default_storage.delete(p["path"])
-    _finish(job, status, result)
+    """Forecast the series of the file the starter uploaded (``services.forecast_file``); the forecasts' CSV is
+    kept for his download."""
+    _run(job_id, lambda job: _on_upload(job, services.forecast_file), limit=600)

@@ -76,3 +76,17 @@ def cycle_data(org, on):
 
     load_history(org, on)
     return SimpleNamespace(org=org, round=services.open_round(TARGET))
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded files and stored forecasts go to a folder of the test's own, which the test can look into."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def centre(org, on, media):
+    """The shared org on 2 November 2026, with its own media folder: the tests of files checked and forecast."""
+    on(dt.date(2026, 11, 2))
+    return org

@@ -19,6 +19,8 @@ from kejing.forecasting import services
 from . import cycle_fixtures
 
 on = cycle_fixtures.on
+media = cycle_fixtures.media
+centre = cycle_fixtures.centre
 
 MONTHS = pd.date_range("2023-01-01", periods=36, freq="MS")
 
@@ -43,18 +45,6 @@ def _sales() -> pd.DataFrame:
 def _post(client, name: str, data: bytes, follow: bool = False, **form):
     fields = {"horizon": "3", **form, "file": SimpleUploadedFile(name, data)}
     return client.post("/forecasting/model/file/", fields, follow=follow)
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def centre(org, on, media):
-    on(dt.date(2026, 11, 2))
-    return org
 
 
 def _download(client, job: Job, fmt: str = "xlsx"):

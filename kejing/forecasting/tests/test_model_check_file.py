@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 
@@ -20,6 +19,8 @@ from kejing.forecasting.engine import backtest
 from . import cycle_fixtures
 
 on = cycle_fixtures.on
+media = cycle_fixtures.media
+centre = cycle_fixtures.centre
 
 MONTHS = pd.date_range("2023-01-01", periods=36, freq="MS")
 
@@ -43,18 +44,6 @@ def _upload(name: str, data: bytes) -> SimpleUploadedFile:
 def _check(client, name: str, data: bytes, follow: bool = False, **form):
     fields = {"source": "file", "horizon": "3", "folds": "2", "auto_ets": "1", **form, "file": _upload(name, data)}
     return client.post("/forecasting/model/check/", fields, follow=follow)
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def centre(org, on, media):
-    on(dt.date(2026, 11, 2))
-    return org
 
 
 def test_a_chinese_gbk_file_is_scored_as_the_engine_scores_it(centre, login, media):
