@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from kejing.core.tabular import HEAD_ROWS, header_row
+from kejing.core.tabular import HEAD_ROWS, TableError, decode_text, header_row
 
 
 class UnreadableFile(ValueError):
@@ -107,33 +107,31 @@ def read_frame(data: bytes, name: str):
         if sheet != 0:
             df.attrs["sheet"] = f"{sheets[sheet]} ({sheet + 1} / {len(sheets)})"
         return df
-    for enc in ("utf-8-sig", "gbk"):
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        lines = text.splitlines()[:HEAD_ROWS]
-        # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
-        # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma. A first line with
-        # none of them is a title: then the one that splits the widest of the first lines
-        head = lines[0] if lines else ""
-        seps = (",", "\t", ";")
-        if any(c in head for c in seps):
-            sep = max(seps, key=head.count)
-        else:
-            sep = max(seps, key=lambda c: max(line.count(c) for line in lines) if lines else 0)
-        skip = header_row(list(csv.reader(lines, delimiter=sep)))
-        try:
-            df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skip)
-        except pd.errors.EmptyDataError:
-            raise ValueError(f"文件是空的 / the file {name} is empty") from None
-        except pd.errors.ParserError as exc:
-            raise ValueError(f"无法读取 CSV / cannot read {name} as CSV: {exc}") from None
-        df = _numbers_as_written(_without_footer(df), sep)
-        df.attrs["sep"] = sep
-        df.attrs["skipped"] = skip
-        return df
-    raise UnreadableFile(f"无法读取编码 / cannot decode {name} (UTF-8 or GBK)")
+    try:
+        text, _ = decode_text(data)  # UTF-8, else GB18030 (a superset of GBK), as every import reads
+    except TableError:
+        raise UnreadableFile(f"无法读取编码 / cannot decode {name} (UTF-8 or GBK)") from None
+    lines = text.splitlines()[:HEAD_ROWS]
+    # the separator that splits the header most: comma, tab (a copy from a spreadsheet) or semicolon
+    # (spreadsheets of locales with a decimal comma); a one-column header keeps the comma. A first line with
+    # none of them is a title: then the one that splits the widest of the first lines
+    head = lines[0] if lines else ""
+    seps = (",", "\t", ";")
+    if any(c in head for c in seps):
+        sep = max(seps, key=head.count)
+    else:
+        sep = max(seps, key=lambda c: max(line.count(c) for line in lines) if lines else 0)
+    skip = header_row(list(csv.reader(lines, delimiter=sep)))
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skip)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"文件是空的 / the file {name} is empty") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"无法读取 CSV / cannot read {name} as CSV: {exc}") from None
+    df = _numbers_as_written(_without_footer(df), sep)
+    df.attrs["sep"] = sep
+    df.attrs["skipped"] = skip
+    return df
 
 
 def _data_sheet(data: bytes) -> tuple[int, list[str]]:
