@@ -135,6 +135,8 @@ STATIC_ROOT = os.environ.get("KEJING_STATIC_ROOT") or None  # WhiteNoise serves 
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+# hours a clean dry run's upload waits for "import now" before it is deleted (kejing.core.uploads)
+KEJING_IMPORT_KEEP_HOURS = float(os.environ.get("KEJING_IMPORT_KEEP_HOURS", "24"))
 
 TASKS = {"default": {"BACKEND": os.environ.get("KEJING_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 

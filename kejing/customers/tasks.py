@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tasks import task
 
+from kejing.core import uploads
 from kejing.core.models import Job
 from kejing.core.tabular import TableError, read_table
 
@@ -40,6 +41,7 @@ def run_customer_import(job_id: int) -> None:
     except (TableError, OSError, KeyError) as exc:
         result = {"ok": False, "errors": [{"row": 0, "field": "", "message": str(exc)}], "rows": 0}
         status = Job.Status.FAILED
+    uploads.settle(job, status, result)
     Job.objects.filter(pk=job.pk).update(
         status=status,
         result=result,

@@ -8,8 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from kejing.core import uploads
 from kejing.core.exports import file_response
 from kejing.core.models import Job
 from kejing.core.pagination import paginate
@@ -312,26 +311,22 @@ def customer_import(request):
     report = None
     if request.method == "POST" and request.POST.get("from_job"):
         # "Import now" after a clean dry run: reuse the stored file, this time writing.
-        prev = get_object_or_404(Job, pk=request.POST["from_job"], created_by=request.user, kind="import_customers")
-        job = Job.objects.create(
-            kind="import_customers", created_by=request.user, params={**prev.params, "dry_run": False}
-        )
+        try:
+            job = uploads.import_from_page(request.user, "import_customers", request.POST["from_job"])
+        except uploads.FileGone as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse("customer_import") + f"?job={request.POST['from_job']}")
         run_customer_import.enqueue(job.pk)
         return redirect(reverse("customer_import") + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
-        upload = request.FILES["file"]
-        dry = request.POST.get("mode") != "import"
-        name = default_storage.save(f"imports/{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read()))
-        job = Job.objects.create(
-            kind="import_customers",
-            created_by=request.user,
-            params={"path": name, "filename": upload.name, "dry_run": dry},
+        job = uploads.start(
+            request.user, "import_customers", request.FILES["file"], dry_run=request.POST.get("mode") != "import"
         )
         run_customer_import.enqueue(job.pk)
         return redirect(reverse("customer_import") + f"?job={job.pk}")
     job = None
-    if request.GET.get("job"):
-        job = Job.objects.filter(pk=request.GET["job"], created_by=request.user).first()
+    if request.GET.get("job", "").isdigit():
+        job = Job.objects.filter(pk=request.GET["job"], created_by=request.user, kind="import_customers").first()
         report = job.result if job and job.status in (Job.Status.DONE, Job.Status.FAILED) else None
     return render(request, "customers/import.html", {"job": job, "report": report})
 

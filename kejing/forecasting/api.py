@@ -18,6 +18,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
+from kejing.core import uploads
 from kejing.core.models import Job
 from kejing.core.tabular import TableError, read_table
 from kejing.customers.selectors import visible_customers
@@ -437,7 +438,9 @@ def ledger_import(request, file: File[UploadedFile], dry_run: bool = True):
 
 
 @router.post(
-    "/ledger/import/{job_id}", response={202: dict, 400: Message, 403: Message}, summary="Import a checked file"
+    "/ledger/import/{job_id}",
+    response={202: dict, 400: Message, 403: Message, 410: Message},
+    summary="Import a checked file",
 )
 def ledger_import_now(request, job_id: int):
     from .tasks import run_ledger_import
@@ -446,9 +449,12 @@ def ledger_import_now(request, job_id: int):
     prev = get_object_or_404(Job, pk=job_id, created_by=request.user, kind="import_ledger")
     if not services.is_manager(request.user):
         raise HttpError(403, "只有管理人员可以导入动销台帐 / only managers import the sales ledger")
-    if not (prev.status == Job.Status.DONE and prev.result.get("ok") and prev.params.get("dry_run")):
-        return Status(400, {"detail": "只能导入校验通过的试运行 / only a clean dry run can be imported"})
-    job = Job.objects.create(kind="import_ledger", created_by=request.user, params={**prev.params, "dry_run": False})
+    try:
+        job = uploads.import_now(prev)
+    except uploads.NotClean as exc:
+        return Status(400, {"detail": str(exc)})
+    except uploads.FileGone as exc:
+        return Status(410, {"detail": str(exc)})
     run_ledger_import.enqueue(job.pk)
     job.refresh_from_db()
     return Status(202, {"job": job.pk, "status": job.status})

@@ -17,6 +17,7 @@ import threading
 from django.db import close_old_connections
 from django.utils import timezone
 
+from kejing.core import uploads
 from kejing.org.models import Role, Staff
 
 from . import cycle, services
@@ -49,7 +50,9 @@ def open_due(today: dt.date | None = None) -> dict[str, str | int | None]:
 def start_ticker(stop: threading.Event | None = None) -> threading.Thread | None:
     """Run :func:`open_due` now and then every ``[cycle].auto_open_minutes`` in a daemon thread of the worker.
 
-    A failed tick is logged and tried again at the next one: the worker's own tasks must not stop because of it.
+    Each tick also deletes the import files that clean dry runs left behind (:func:`kejing.core.uploads.sweep`),
+    so a file nobody imports goes after a day even when nobody uploads another. A failed tick is logged and tried
+    again at the next one: the worker's own tasks must not stop because of it.
     Returns the thread, or ``None`` when the policy turns the ticker off (``auto_open_minutes = 0``).
     """
     minutes = float(services.policy()["cycle"].get("auto_open_minutes", 15))
@@ -66,6 +69,10 @@ def start_ticker(stop: threading.Event | None = None) -> threading.Thread | None
                     log.info("calendar: opened %s", done)
             except Exception:  # logged, retried at the next tick
                 log.exception("calendar: opening the round or week failed")
+            try:  # housekeeping on the same tick: uploads of clean dry runs nobody imported
+                uploads.sweep()
+            except Exception:
+                log.exception("deleting old import files failed")
             finally:
                 close_old_connections()
             if stop.wait(minutes * 60):

@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tasks import task
 
+from kejing.core import uploads
 from kejing.core.models import Job
 from kejing.core.tabular import TableError, read_table
 
@@ -99,6 +100,7 @@ def run_ledger_import(job_id: int) -> None:
         result["errors"] = [{"row": 0, "field": "", "message": str(exc)[:300]}]
         status = Job.Status.FAILED
     rows = result.get("rows", 0)
+    uploads.settle(job, status, result)
     Job.objects.filter(pk=job.pk).update(done=rows, total=rows)
     _finish(job, status, result)
 

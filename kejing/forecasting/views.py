@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse, HttpResponseForbidden
@@ -20,6 +19,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kejing.core import uploads
 from kejing.core.exports import file_response, table_response
 from kejing.core.models import Job
 from kejing.core.pagination import paginate
@@ -820,12 +820,11 @@ def ledger_import(request):
     from .tasks import run_ledger_import
 
     if request.method == "POST" and request.POST.get("from_job"):
-        prev = get_object_or_404(Job, pk=request.POST["from_job"], created_by=request.user, kind="import_ledger")
-        if not (prev.status == Job.Status.DONE and prev.result.get("ok") and prev.params.get("dry_run")):
-            raise Http404  # only a clean dry run may be imported
-        job = Job.objects.create(
-            kind="import_ledger", created_by=request.user, params={**prev.params, "dry_run": False}
-        )
+        try:
+            job = uploads.import_from_page(request.user, "import_ledger", request.POST["from_job"])
+        except uploads.FileGone as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse("forecasting:ledger_import") + f"?job={request.POST['from_job']}")
         run_ledger_import.enqueue(job.pk)
         return redirect(reverse("forecasting:ledger_import") + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
@@ -844,12 +843,7 @@ def start_ledger_import(user, upload, dry_run: bool) -> Job:
     """Store the uploaded file (the later "import now" reads the same bytes) and queue the job."""
     from .tasks import run_ledger_import
 
-    name = default_storage.save(
-        f"imports/ledger-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read())
-    )
-    job = Job.objects.create(
-        kind="import_ledger", created_by=user, params={"path": name, "filename": upload.name, "dry_run": dry_run}
-    )
+    job = uploads.start(user, "import_ledger", upload, dry_run=dry_run)
     run_ledger_import.enqueue(job.pk)
     return job
 

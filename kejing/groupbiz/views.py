@@ -8,8 +8,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kejing.core import uploads
 from kejing.core.exports import table_response
 from kejing.core.models import Job
 from kejing.core.pagination import paginate
@@ -280,24 +279,19 @@ def members_import(request, pk: int):
     """Upload → dry run (every bad row listed) → import, as a background job with progress."""
     ec = get_object_or_404(visible_ecs(request.user), pk=pk)
     if request.method == "POST" and request.POST.get("from_job"):
-        prev = get_object_or_404(Job, pk=request.POST["from_job"], created_by=request.user, kind="import_members")
-        job = Job.objects.create(
-            kind="import_members", created_by=request.user, params={**prev.params, "dry_run": False}
-        )
+        try:
+            job = uploads.import_from_page(request.user, "import_members", request.POST["from_job"], ec=ec.pk)
+        except uploads.FileGone as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse("groupbiz_import", args=[ec.pk]) + f"?job={request.POST['from_job']}")
         run_member_import.enqueue(job.pk)
         return redirect(reverse("groupbiz_import", args=[ec.pk]) + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
-        upload = request.FILES["file"]
-        name = default_storage.save(f"imports/{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read()))
-        job = Job.objects.create(
-            kind="import_members",
-            created_by=request.user,
-            params={"path": name, "filename": upload.name, "dry_run": True, "ec": ec.pk},
-        )
+        job = uploads.start(request.user, "import_members", request.FILES["file"], dry_run=True, ec=ec.pk)
         run_member_import.enqueue(job.pk)
         return redirect(reverse("groupbiz_import", args=[ec.pk]) + f"?job={job.pk}")
     job = report = None
-    if request.GET.get("job"):
+    if request.GET.get("job", "").isdigit():
         job = Job.objects.filter(
             pk=request.GET["job"], created_by=request.user, kind="import_members", params__ec=ec.pk
         ).first()

@@ -141,7 +141,8 @@ def test_intake_page(org, login):
     assert Task.objects.filter(customer__code="N5", staff=org.cm1, kind="first_visit").exists()
 
 
-def test_import_page_dry_run_then_import(org, login):
+def test_import_page_dry_run_then_import(org, login, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     client = login(org.mm1)
     text = (
         "客户编码,客户名称,区域单元编码,客户经理工号,许可证号\n"
@@ -154,9 +155,16 @@ def test_import_page_dry_run_then_import(org, login):
     job = Job.objects.get()
     page = client.get(resp.url).content.decode()
     assert job.result["ok"] and 'id="import-now"' in page and not Customer.objects.filter(code="N1").exists()
+    assert len(list((tmp_path / "imports").iterdir())) == 1  # kept for "import now"
     resp = client.post("/customers/import/", {"from_job": job.pk})
     page = client.get(resp.url).content.decode()
     assert 'id="import-done"' in page and Customer.objects.filter(code__in=["N1", "N2"]).count() == 2
+    # the file is gone with the import, and the dry run's page says it was imported
+    assert not list((tmp_path / "imports").iterdir())
+    page = client.get(f"/customers/import/?job={job.pk}").content.decode()
+    assert 'id="import-imported"' in page and 'id="import-now"' not in page
+    again = client.post("/customers/import/", {"from_job": job.pk}, follow=True)  # its file is gone: says so
+    assert "请重新上传" in again.content.decode() and Job.objects.count() == 2
 
 
 def test_import_page_lists_bad_rows(org, login):

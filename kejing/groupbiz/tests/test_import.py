@@ -128,9 +128,11 @@ def test_import_page_runs_a_job(tel, login, settings, tmp_path):
     page = c.get(r["Location"]).content.decode()
     assert 'id="import-now"' in page
     job = r["Location"].split("job=")[1]
+    assert len(list((tmp_path / "imports").iterdir())) == 1  # kept for "import now"
     r = c.post(f"/groups/ec/{tel.e1.pk}/members/import/", {"from_job": job})
     assert 'id="import-done"' in c.get(r["Location"]).content.decode()
     assert Member.objects.filter(msisdn="13900000601", ec=tel.e1).exists()
+    assert not list((tmp_path / "imports").iterdir())  # deleted with the import
     # another CM cannot read or start the job on this EC
     assert login(tel.org.cm2).get(f"/groups/ec/{tel.e1.pk}/members/import/?job={job}").status_code == 404
 
