@@ -51,19 +51,20 @@ def keep_hours() -> float:
     return float(getattr(settings, "KEJING_IMPORT_KEEP_HOURS", 24))
 
 
-def start(user: Any, kind: str, upload: Any, dry_run: bool, **params: Any) -> Job:
-    """Store ``upload`` under ``imports/`` and create the queued job of ``kind`` that will read it.
+def start(user: Any, kind: str, upload: Any, task: Any, dry_run: bool, **params: Any) -> Job:
+    """Store ``upload`` under ``imports/``, create the job of ``kind`` that will read it and queue ``task`` on it.
 
-    The caller enqueues its task. Old clean dry runs' files are swept first, so a deployment without the worker's
-    ticker still deletes them.
+    Old clean dry runs' files are swept first, so a deployment without the worker's ticker still deletes them.
     """
     sweep()
     name = default_storage.save(
         f"imports/{kind}-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read())
     )
-    return Job.objects.create(
+    job = Job.objects.create(
         kind=kind, created_by=user, params={**params, "path": name, "filename": upload.name, "dry_run": dry_run}
     )
+    task.enqueue(job.pk)
+    return job
 
 
 class NotClean(Exception):
@@ -73,22 +74,34 @@ class NotClean(Exception):
         super().__init__("只能导入校验通过的试运行 / only a clean dry run can be imported")
 
 
-def import_now(prev: Job) -> Job:
-    """The writing job for the clean dry run ``prev``, on the same stored file (the caller fetched ``prev`` among
-    its own jobs of the kind, and enqueues the task).
+def import_now(prev: Job, task: Any) -> Job:
+    """The writing job for the clean dry run ``prev`` on the same stored file, queued on ``task`` (the caller
+    fetched ``prev`` among its own jobs of the kind).
 
-    :class:`NotClean` for a dry run that did not pass, or a job that was no dry run; :class:`FileGone` when the
-    file was deleted.
+    A second press (a double click, a page sent again) gets the import already started from that file, queued,
+    running or done, instead of a second import that would find its file deleted by the first. :class:`NotClean`
+    for a dry run that did not pass or a job that was no dry run; :class:`FileGone` when the file was deleted.
     """
     if not is_clean_dry_run(prev.status, prev.result, prev.params):
         raise NotClean
-    if prev.params.get("released") or not default_storage.exists(prev.params["path"]):
+    path = prev.params["path"]
+    earlier = (
+        Job.objects.filter(kind=prev.kind, created_by=prev.created_by, params__path=path, params__dry_run=False)
+        .exclude(status=Job.Status.FAILED)
+        .order_by("-pk")
+        .first()
+    )
+    if earlier is not None:
+        return earlier
+    if prev.params.get("released") or not default_storage.exists(path):
         raise FileGone
     params = {k: v for k, v in prev.params.items() if k not in ("released", "released_at")}
-    return Job.objects.create(kind=prev.kind, created_by=prev.created_by, params={**params, "dry_run": False})
+    job = Job.objects.create(kind=prev.kind, created_by=prev.created_by, params={**params, "dry_run": False})
+    task.enqueue(job.pk)
+    return job
 
 
-def import_from_page(user: Any, kind: str, job_id: str, **match: Any) -> Job:
+def import_from_page(user: Any, kind: str, job_id: str, task: Any, **match: Any) -> Job:
     """:func:`import_now` for the "import now" button: the caller's own dry run ``job_id`` of ``kind`` (``match``
     narrows it further, as the member import's ``ec``). Anything else — someone else's job, another kind, no
     number, a dry run that did not pass — is a 404, as if it did not exist; :class:`FileGone` is left to the
@@ -100,7 +113,7 @@ def import_from_page(user: Any, kind: str, job_id: str, **match: Any) -> Job:
     if prev is None:
         raise Http404
     try:
-        return import_now(prev)
+        return import_now(prev, task)
     except NotClean as exc:
         raise Http404 from exc
 

@@ -312,17 +312,21 @@ def customer_import(request):
     if request.method == "POST" and request.POST.get("from_job"):
         # "Import now" after a clean dry run: reuse the stored file, this time writing.
         try:
-            job = uploads.import_from_page(request.user, "import_customers", request.POST["from_job"])
+            job = uploads.import_from_page(
+                request.user, "import_customers", request.POST["from_job"], run_customer_import
+            )
         except uploads.FileGone as exc:
             messages.error(request, str(exc))
             return redirect(reverse("customer_import") + f"?job={request.POST['from_job']}")
-        run_customer_import.enqueue(job.pk)
         return redirect(reverse("customer_import") + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
         job = uploads.start(
-            request.user, "import_customers", request.FILES["file"], dry_run=request.POST.get("mode") != "import"
+            request.user,
+            "import_customers",
+            request.FILES["file"],
+            run_customer_import,
+            dry_run=request.POST.get("mode") != "import",
         )
-        run_customer_import.enqueue(job.pk)
         return redirect(reverse("customer_import") + f"?job={job.pk}")
     job = None
     if request.GET.get("job", "").isdigit():

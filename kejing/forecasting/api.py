@@ -450,12 +450,11 @@ def ledger_import_now(request, job_id: int):
     if not services.is_manager(request.user):
         raise HttpError(403, "只有管理人员可以导入动销台帐 / only managers import the sales ledger")
     try:
-        job = uploads.import_now(prev)
+        job = uploads.import_now(prev, run_ledger_import)
     except uploads.NotClean as exc:
         return Status(400, {"detail": str(exc)})
     except uploads.FileGone as exc:
         return Status(410, {"detail": str(exc)})
-    run_ledger_import.enqueue(job.pk)
     job.refresh_from_db()
     return Status(202, {"job": job.pk, "status": job.status})
 

@@ -821,11 +821,10 @@ def ledger_import(request):
 
     if request.method == "POST" and request.POST.get("from_job"):
         try:
-            job = uploads.import_from_page(request.user, "import_ledger", request.POST["from_job"])
+            job = uploads.import_from_page(request.user, "import_ledger", request.POST["from_job"], run_ledger_import)
         except uploads.FileGone as exc:
             messages.error(request, str(exc))
             return redirect(reverse("forecasting:ledger_import") + f"?job={request.POST['from_job']}")
-        run_ledger_import.enqueue(job.pk)
         return redirect(reverse("forecasting:ledger_import") + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
         job = start_ledger_import(request.user, request.FILES["file"], dry_run=bool(request.POST.get("dry_run")))
@@ -843,9 +842,7 @@ def start_ledger_import(user, upload, dry_run: bool) -> Job:
     """Store the uploaded file (the later "import now" reads the same bytes) and queue the job."""
     from .tasks import run_ledger_import
 
-    job = uploads.start(user, "import_ledger", upload, dry_run=dry_run)
-    run_ledger_import.enqueue(job.pk)
-    return job
+    return uploads.start(user, "import_ledger", upload, run_ledger_import, dry_run=dry_run)
 
 
 def _my_job(request, kind: str) -> Job | None:

@@ -280,15 +280,17 @@ def members_import(request, pk: int):
     ec = get_object_or_404(visible_ecs(request.user), pk=pk)
     if request.method == "POST" and request.POST.get("from_job"):
         try:
-            job = uploads.import_from_page(request.user, "import_members", request.POST["from_job"], ec=ec.pk)
+            job = uploads.import_from_page(
+                request.user, "import_members", request.POST["from_job"], run_member_import, ec=ec.pk
+            )
         except uploads.FileGone as exc:
             messages.error(request, str(exc))
             return redirect(reverse("groupbiz_import", args=[ec.pk]) + f"?job={request.POST['from_job']}")
-        run_member_import.enqueue(job.pk)
         return redirect(reverse("groupbiz_import", args=[ec.pk]) + f"?job={job.pk}")
     if request.method == "POST" and request.FILES.get("file"):
-        job = uploads.start(request.user, "import_members", request.FILES["file"], dry_run=True, ec=ec.pk)
-        run_member_import.enqueue(job.pk)
+        job = uploads.start(
+            request.user, "import_members", request.FILES["file"], run_member_import, dry_run=True, ec=ec.pk
+        )
         return redirect(reverse("groupbiz_import", args=[ec.pk]) + f"?job={job.pk}")
     job = report = None
     if request.GET.get("job", "").isdigit():

@@ -47,6 +47,9 @@ def test_the_file_stays_for_import_now_and_goes_with_the_import(cycle_data, logi
     done = Job.objects.filter(kind="import_ledger").exclude(pk=dry.pk).get()
     dry.refresh_from_db()
     assert dry.params["released"] == done.params["released"] == "imported"
+    # a second press (a double click) leads to the same import, not a second one that finds no file
+    again = client.post(PAGE, {"from_job": dry.pk})
+    assert again["Location"].endswith(f"?job={done.pk}") and Job.objects.filter(kind="import_ledger").count() == 2
     # the dry run's page now says the file was imported, and offers no second import
     page = client.get(f"{PAGE}?job={dry.pk}").content.decode()
     assert 'id="import-imported"' in page and 'id="import-now"' not in page
@@ -124,3 +127,15 @@ def test_import_now_refuses_what_is_not_a_clean_dry_run_of_ones_own(cycle_data, 
     done = Job.objects.filter(kind="import_ledger").latest("pk")
     assert client.post(PAGE, {"from_job": done.pk}).status_code == 404  # an import is no dry run
     assert client.post(f"/api/forecasting/ledger/import/{done.pk}").status_code == 400
+
+
+def test_a_press_while_the_import_waits_in_the_queue_gets_that_import(cycle_data, login, media):
+    client = login(cycle_data.org.mm1)
+    dry = _dry_run(client)
+    # the import of the first press, not yet started by the worker
+    queued = Job.objects.create(
+        kind="import_ledger", created_by=dry.created_by, params={**dry.params, "dry_run": False}
+    )
+    second = client.post(PAGE, {"from_job": dry.pk})["Location"]
+    assert second.endswith(f"?job={queued.pk}") and Job.objects.filter(kind="import_ledger").count() == 2
+    assert not LedgerEntry.objects.filter(month=NOV).exists()  # nothing ran twice, nothing ran at all yet
