@@ -106,6 +106,8 @@ class LineOut(Schema):
     monthly: str
     one_time: str
     opening_date: dt.date | None
+    opening_estimated: bool = False
+    opening_note: str = ""
     explanation: list[dict[str, Any]]
 
 
@@ -183,6 +185,8 @@ def _quote(q: Quote, lines: bool = True) -> dict[str, Any]:
                 "monthly": str(x.monthly),
                 "one_time": str(x.one_time),
                 "opening_date": x.opening_date,
+                "opening_estimated": x.opening_estimated,
+                "opening_note": x.opening_note,
                 "explanation": x.explanation,
             }
             for x in q.lines.select_related("product")

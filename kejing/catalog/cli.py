@@ -63,6 +63,8 @@ def cmd_quote(args: argparse.Namespace) -> int:
     o = result.opening
     if o.get("date"):
         print(f"开通 opening ({o['level']}): {o['days']} 个工作日 working days → {o['date']}")
+        if o.get("estimated"):
+            print(f"  ! {o['calendar_note']}")
     elif o.get("note"):
         print(f"开通 opening: {o['note']}")
     return 0

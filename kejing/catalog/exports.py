@@ -41,6 +41,8 @@ def quote_table(quote: Quote) -> tuple[list[str], list[list[Any]]]:
     for line in quote.lines.all():
         usage = _usage_text(line.usage, meters)
         opening = line.opening_date.isoformat() if line.opening_date else line.opening_note
+        if line.opening_date and line.opening_estimated:
+            opening = f"{opening} ({line.opening_note})"
         for part in line.explanation:
             for item in part["lines"]:
                 rows.append(

@@ -196,6 +196,8 @@ class QuoteLine(models.Model):
     sla_days = models.PositiveSmallIntegerField(_("opening days"), null=True, blank=True)
     opening_date = models.DateField(_("opening date"), null=True, blank=True)
     opening_note = models.CharField(_("opening note"), max_length=300, blank=True)
+    # the opening date ran into a year whose holiday schedule was not installed (kejing.core.workdays)
+    opening_estimated = models.BooleanField(_("opening date estimated"), default=False)
 
     class Meta:
         verbose_name = _("quote line")

@@ -245,7 +245,8 @@ def add_line(
         explanation=explanation,
         sla_days=opening.get("days"),
         opening_date=dt.date.fromisoformat(opening["date"]) if opening.get("date") else None,
-        opening_note=(opening.get("note") or "")[:300],
+        opening_note=(opening.get("calendar_note") or opening.get("note") or "")[:300],
+        opening_estimated=bool(opening.get("estimated")),
     )
     before = str(quote.monthly_total)
     _refresh_totals(quote)

@@ -2,29 +2,67 @@
 
 Opening SLAs in the catalog are counted in working days (e.g. 22 / 11 / 5), so a quote made just before Spring
 Festival must skip the whole holiday and count the Saturday that is worked in exchange. The official calendar
-comes from the ``chinese_calendar`` package (updated each year when the State Council publishes the holidays).
-Plain Python, no Django: any module may import these functions.
+comes from the ``chinese_calendar`` package, which holds each year's schedule once the State Council has published
+it (late in the year before). Plain Python, no Django: any module may import these functions.
+
+**Years after the official calendar.** A 22-working-day SLA quoted in December ends in January, and the next
+year's schedule may not be published, or not installed, yet. Refusing the quote then (as Kejing did until
+November 2026, for every opening date past 2026) stops the CMs' quoting for weeks each winter. Such a year is
+instead *estimated* from the statutory holidays by rule — New Year's Day, the Spring Festival (its eve and first
+three days by the lunar calendar), Qingming, Labour Day (two days), the Dragon Boat and Mid-Autumn festivals,
+National Day (three days), each moved to a weekday when it falls on a weekend — as the ``holidays`` package
+computes them; its make-up Saturdays are unknown and not counted. On 2004–2026, where both exist, the estimate
+agrees with the official calendar on 8,400 of 8,401 days, but only because ``holidays`` also carries the published
+schedules of those years; a year it computes by rule alone misses the 调休. :func:`is_official` tells which, and
+the catalog's quotes say "estimated" for such a date. Years before the official calendar (2004) stay an error:
+nothing in Kejing looks that far back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import chinese_calendar
 
 
 class CalendarError(ValueError):
-    """The date lies outside the years the installed holiday calendar knows."""
+    """The date lies before the years the installed holiday calendar knows."""
+
+
+@lru_cache(maxsize=64)
+def is_official(year: int) -> bool:
+    """Whether the installed ``chinese_calendar`` holds the published schedule of ``year``."""
+    try:
+        chinese_calendar.is_workday(dt.date(year, 7, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=16)
+def _statutory(year: int):
+    import holidays
+
+    return holidays.China(years=year)
 
 
 def is_working_day(day: dt.date) -> bool:
-    """True on a working day: a weekday that is not a public holiday, or a make-up working Saturday/Sunday."""
-    try:
+    """True on a working day: a weekday that is not a public holiday, or a make-up working Saturday/Sunday.
+
+    From the official calendar where it holds the year, else estimated (module docstring); a year before the
+    official calendar raises :class:`CalendarError`.
+    """
+    if is_official(day.year):
         return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError as exc:
-        raise CalendarError(
-            f"{day.isoformat()}: 节假日历未覆盖该年份 / the holiday calendar does not cover {day.year}"
-        ) from exc
+    if day.year < 2004:
+        raise CalendarError(f"{day.isoformat()}: 节假日历未覆盖该年份 / the holiday calendar does not cover {day.year}")
+    return bool(_statutory(day.year).is_working_day(day))
+
+
+def estimated_years(start: dt.date, end: dt.date) -> list[int]:
+    """The years from ``start`` to ``end`` whose working days are estimated, not official."""
+    return [y for y in range(start.year, end.year + 1) if not is_official(y)]
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:

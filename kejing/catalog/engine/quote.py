@@ -23,7 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from kejing.core.workdays import add_working_days
+from kejing.core.workdays import CalendarError, add_working_days, estimated_years
 
 from .catalog import RATE_UNITS, Catalog, Package, PriceTable, Product
 from .money import fen, to_decimal
@@ -321,14 +321,27 @@ def opening(product: Product, req: QuoteRequest) -> dict[str, Any]:
     """When the product can be open: SLA working days for the level, else the FAQ's project lead time."""
     start = req.start or dt.date.today()
     out: dict[str, Any] = {"level": req.level, "start": start.isoformat(), "days": None, "date": None}
-    if req.level in product.sla:
-        days = product.sla[req.level]
-        out.update(days=days, date=add_working_days(start, days).isoformat(), basis="sla")
-    elif product.project_days:
-        key = "with_resources" if req.with_resources else "without_resources"
-        days = int(product.project_days[key])
-        out.update(days=days, date=add_working_days(start, days).isoformat(), basis=key)
+    try:
+        if req.level in product.sla:
+            days = product.sla[req.level]
+            out.update(days=days, date=add_working_days(start, days).isoformat(), basis="sla")
+        elif product.project_days:
+            key = "with_resources" if req.with_resources else "without_resources"
+            days = int(product.project_days[key])
+            out.update(days=days, date=add_working_days(start, days).isoformat(), basis=key)
+    except CalendarError as exc:  # a start before the calendar: the caller's field, not a server error
+        raise QuoteError("start", str(exc)) from exc
     out["note"] = product.sla_note or str(product.project_days.get("note", ""))
+    if out["date"]:
+        # a year whose holiday schedule is not installed yet is counted from its statutory holidays (workdays.py)
+        years = estimated_years(start, dt.date.fromisoformat(out["date"]))
+        out["estimated"] = bool(years)
+        if years:
+            y = "、".join(str(x) for x in years)
+            out["calendar_note"] = (
+                f"{y} 年节假日安排尚未收录,按法定节假日估算,未计调休上班日 / the {y} holiday schedule is not "
+                "installed yet: estimated from the statutory holidays, without make-up working days"
+            )
     return out
 
 

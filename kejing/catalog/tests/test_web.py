@@ -105,6 +105,26 @@ def test_api_products_and_quote(tel, client, token_for):
     assert bad.status_code == 400 and bad.json()["field"] == "smss"
 
 
+def test_a_quote_into_next_year_is_priced_saved_and_shown_as_estimated(tel, client, token_for, login):
+    """The quote of a 22-working-day product made on 15 December 2026 ends in 2027, whose holiday schedule is not
+    installed: before, the API answered 500 and the page an error; now the date is estimated and says so."""
+    h = token_for(tel.tcm1)
+    body = {"product": "GDKD", "usage": {"bandwidth_mbps": 10}, "start": "2026-12-15"}
+    data = client.post("/api/catalog/quote", body, content_type="application/json", **h).json()
+    assert data["opening"]["date"] == "2027-01-15" and data["opening"]["estimated"] is True
+    body = {"customer_id": tel.e1.pk, "title": "跨年", "start_date": "2026-12-15",
+            "lines": [{"product": "GDKD", "usage": {"bandwidth_mbps": 10}}]}  # fmt: skip
+    resp = client.post("/api/catalog/quotes", body, content_type="application/json", **h)
+    line = resp.json()["lines"][0]
+    assert resp.status_code == 201 and line["opening_date"] == "2027-01-15" and line["opening_estimated"] is True
+    assert "2027" in line["opening_note"]
+    page = login(tel.tcm1).get(f"/catalog/quotes/{resp.json()['id']}/").content.decode()
+    assert "2027-01-15" in page and "估算" in page
+    bad = client.post("/api/catalog/quote", {**body, "product": "GDKD", "start": "1999-12-01"},
+                      content_type="application/json", **h)  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["field"] == "start"
+
+
 def test_api_saved_quotes_are_scoped_and_atomic(tel, quote1, client, token_for):
     h1, h2 = token_for(tel.tcm1), token_for(tel.tcm2)
     assert [q["id"] for q in client.get("/api/catalog/quotes", **h1).json()] == [quote1.pk]

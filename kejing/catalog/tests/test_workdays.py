@@ -1,4 +1,5 @@
-"""Working days across the 2026 Spring Festival and National Day, with their make-up working days."""
+"""Working days across the 2026 Spring Festival and National Day, with their make-up working days; a year whose
+schedule is not installed (2027) estimated from its statutory holidays."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import pytest
 
 from kejing.catalog.engine import load_catalog, quote
+from kejing.core import workdays
 from kejing.core.workdays import CalendarError, add_working_days, is_working_day, working_days_between
 
 D = dt.date
@@ -57,3 +59,37 @@ def test_quote_opening_date_uses_the_level():
     o = quote(cat, "ZXFW", {}, start=D(2026, 9, 29)).opening
     # Wed 30 (1), Thu 8 (2), Fri 9 (3), Sat 10 (4), Mon 12 (5), Tue 13 (6), Wed 14 (7)
     assert (o["basis"], o["date"]) == ("with_resources", "2026-10-14")
+
+
+def test_a_year_after_the_official_calendar_is_estimated_from_its_statutory_holidays():
+    assert workdays.is_official(2026) and not workdays.is_official(2027)
+    # Spring Festival 2027 falls on Saturday 6 February: its eve (Fri 5), the three days (Sat 6 - Mon 8) and the
+    # two weekend days moved to Tue 9 and Wed 10 are off; Thu 11 is worked
+    assert [is_working_day(D(2027, 2, d)) for d in range(4, 12)] == [True] + [False] * 6 + [True]
+    assert not is_working_day(D(2027, 1, 1)) and not is_working_day(D(2027, 10, 1))
+    assert is_working_day(D(2027, 3, 1)) and not is_working_day(D(2027, 3, 6))  # a Monday, a Saturday
+    # Tue 15 Dec 2026 + 22: 16-18 (3), 21-25 (8), 28-31 (12), Fri 1 Jan 2027 off, 4-8 Jan (17), 11-15 Jan (22)
+    assert add_working_days(D(2026, 12, 15), 22) == D(2027, 1, 15)
+    assert workdays.estimated_years(D(2026, 12, 15), D(2027, 1, 15)) == [2027]
+    assert workdays.estimated_years(D(2026, 2, 12), D(2026, 2, 26)) == []
+
+
+def test_the_estimate_agrees_with_the_official_calendar_where_both_exist():
+    """The fallback's library against the official one, day by day over 2024-2026 (3 years, 1,096 days)."""
+    for year in (2024, 2025, 2026):
+        day = D(year, 1, 1)
+        while day.year == year:
+            assert workdays._statutory(year).is_working_day(day) == is_working_day(day), day
+            day += dt.timedelta(days=1)
+
+
+def test_a_quote_into_an_estimated_year_says_so_and_a_start_before_the_calendar_names_the_field():
+    cat = load_catalog()
+    o = quote(cat, "GDKD", {"bandwidth_mbps": 10}, start=D(2026, 12, 15)).opening
+    assert (o["days"], o["date"], o["estimated"]) == (22, "2027-01-15", True) and "2027" in o["calendar_note"]
+    assert quote(cat, "GDKD", {"bandwidth_mbps": 10}, start=D(2026, 11, 2)).opening["estimated"] is False
+    from kejing.catalog.engine import QuoteError
+
+    with pytest.raises(QuoteError) as err:
+        quote(cat, "GDKD", {"bandwidth_mbps": 10}, start=D(1999, 12, 1))
+    assert err.value.field == "start"

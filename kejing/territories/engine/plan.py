@@ -30,7 +30,8 @@ class PlanCustomer:
 
 def working_days(year: int, month: int) -> list[dt.date]:
     """Working days of the month: the official Chinese calendar (holidays and make-up working Saturdays) where
-    the ``chinese_calendar`` package knows the year, Monday to Friday otherwise."""
+    the ``chinese_calendar`` package knows the year, estimated from the statutory holidays after it
+    (:mod:`kejing.core.workdays`), Monday to Friday before it."""
     from kejing.core.workdays import CalendarError, is_working_day
 
     days = [dt.date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
