@@ -225,6 +225,14 @@ def cmd_bench_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_ledger_import(args: argparse.Namespace) -> int:
+    from .bench_import import bench_ledger_import
+
+    out = bench_ledger_import(args.customers)
+    print(json.dumps(out, ensure_ascii=False) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    return 0
+
+
 def cmd_open_round(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -453,3 +461,7 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     )
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_allocate)
+    c = bench.add_parser("ledger-import", help="writing a month of the ledger back vs Django's bulk_update")
+    c.add_argument("--customers", type=int, default=10000, help="shops of the demo company built for it")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_bench_ledger_import)

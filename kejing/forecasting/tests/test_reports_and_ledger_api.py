@@ -220,6 +220,54 @@ def test_the_ledger_export_has_the_rows_of_the_page(ledger_data, client, login):
     ]
 
 
+def test_the_ledger_export_imports_back_and_only_the_changed_figure_is_written(ledger_data, client, login):
+    """Export October as mm1 (his unit's shops C1 and C2), correct one figure in the workbook, import it back: the
+    export's name and balanced-quantity columns are read past, not refused; one row is updated and audited."""
+    import io
+
+    from kejing.core.models import AuditLog
+    from kejing.core.tabular import read_table
+    from kejing.forecasting import services
+
+    org = ledger_data.org
+    login(org.mm1)
+    data = client.get("/forecasting/ledger/?export=1&month=2026-10").content
+    table = read_table(io.BytesIO(data), filename="ledger.xlsx")
+    report = services.import_ledger(org.mm1.user, table)
+    assert report["ok"] and report["ignored"] == ["客户名称", "规格", "平衡分配量"], report
+    assert report["rows"] == 4  # C1 JF01, C1 TH04, C2 JF01, C2 YL01
+    for _, row in table.rows:
+        if (row["客户编码"], row["规格编码"]) == ("C1", "JF01"):
+            row["需求量"] = "15"  # was 14
+    logged = AuditLog.objects.filter(action="ledger_import").count()
+    report = services.import_ledger(org.mm1.user, table, dry_run=False)
+    assert (report["ok"], report["created"], report["updated"]) == (True, 0, 1), report
+    e = LedgerEntry.objects.get(customer=org.c1, spec__code="JF01", month=dt.date(2026, 10, 1))
+    assert (e.demand, e.supplied) == (15, 14)
+    logs = AuditLog.objects.filter(action="ledger_import").order_by("pk")[logged:]
+    assert [x.changes for x in logs] == [{"demand": [14, 15]}]
+
+
+def test_the_ledger_import_reads_other_names_and_units_and_writes_only_its_columns(ledger_data):
+    """Another system's report: 客户代码 / 卷烟编码 / 年月 / 订货量（条）/ 库存 (条). October's C1 JF01 (ordered 14,
+    supplied 14) gets demand 16 and stock 3; the file has no supplied column, so supplied stays 14."""
+    org = ledger_data.org
+    text = "客户代码,卷烟编码,年月,订货量（条）,库存 (条)\nC1,JF01,2026-10,16,3\n"
+    report = services_import(org, text)
+    assert (report["ok"], report["updated"], report["ignored"]) == (True, 1, []), report
+    e = LedgerEntry.objects.get(customer=org.c1, spec__code="JF01", month=dt.date(2026, 10, 1))
+    assert (e.demand, e.supplied, e.stock) == (16, 14, 3)
+    # a column that is none of these is still refused, by name
+    bad = services_import(org, "客户代码,卷烟编码,年月,订货量,备注\nC1,JF01,2026-10,16,x\n")
+    assert not bad["ok"] and bad["errors"][0]["field"] == "备注"
+
+
+def services_import(org, text: str) -> dict:
+    from kejing.forecasting import services
+
+    return services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text), dry_run=False)
+
+
 def test_the_default_is_not_a_month_after_this_one(ledger_data, client, token_for, on):
     # balancing writes December's allocated quantities into the ledger while it is still November (today is
     # 2026-11-02 in cycle_data): the default stays on November, December comes when asked for
