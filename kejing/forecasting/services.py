@@ -978,15 +978,21 @@ def _center_required(user) -> Staff | None:
     raise NotAllowed("货源与平衡由营销中心处理 / supply and balancing are the marketing center's work")
 
 
-SUPPLY_COLUMNS = {"spec": ("规格编码", "spec"), "area": ("区域编码", "area"), "quantity": ("供应量", "quantity")}
+SUPPLY_COLUMNS = {
+    "spec": ("规格编码", "spec", "规格代码", "卷烟编码"),
+    "area": ("区域编码", "area", "区域代码"),
+    "quantity": ("供应量", "quantity", "投放量", "货源量"),
+}
 
 
 @transaction.atomic
-def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
+def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header: list[str] | None = None) -> int:
     """Enter or import supply rows ``(row number, {spec, area, quantity})``; any error -> nothing written.
 
     An area is any org unit in the user's scope (a department, a market area, a region unit); the same spec may
-    not be given for two areas that overlap, so no shop is balanced twice.
+    not be given for two areas that overlap, so no shop is balanced twice. With the ``header`` of an uploaded
+    file its columns are checked first and read as the other imports read theirs (:func:`header_key`: any case,
+    a unit in brackets, 供应量（条）), so a missing column is named once instead of failing every row.
     """
     staff = _center_required(user)
     if rnd.balanced_at is not None:
@@ -995,8 +1001,10 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]]) -> int:
     spec_by_code = {s.code: s for s in Spec.objects.all()}
     errors: dict[str, str] = {}
     parsed: list[tuple[Spec, OrgUnit, int]] = []
+    header_map = _checked_header(header, SUPPLY_COLUMNS, ("spec", "area", "quantity"))
     for number, raw in rows:
-        values = {f: next((raw[h] for h in hs if h in raw), "").strip() for f, hs in SUPPLY_COLUMNS.items()}
+        row = _fields(raw, header_map)
+        values = {f: str(row.get(f) or "").strip() for f in SUPPLY_COLUMNS}
         spec = spec_by_code.get(values["spec"])
         area = allowed.get(values["area"])
         if spec is None:
@@ -1065,6 +1073,27 @@ def _fields(raw: dict[str, str], header_map: dict[str, str]) -> dict[str, str]:
     return {header_map[header_key(h)]: v for h, v in raw.items() if header_key(h) in header_map}
 
 
+def _checked_header(
+    header: list[str] | None, columns: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> dict[str, str]:
+    """The header map of an uploaded file's ``header`` (:func:`_header_fields`), after refusing its unknown
+    columns and naming the required ones it lacks (Chinese names first); ``None`` (rows entered on a page or sent
+    to the API by field name) is not checked."""
+    header_map, unknown, missing = _header_fields(header or [], columns, required)
+    errors: dict[str, str] = {}
+    if header is not None:
+        if unknown:
+            errors["row 1"] = f"第1行:未知的列 {', '.join(unknown)} / row 1: unknown columns {', '.join(unknown)}"
+        if missing:
+            errors["row 1 columns"] = (
+                f"第1行:缺少必需的列 {', '.join(columns[f][0] for f in missing)} / row 1: required columns "
+                f"missing: {', '.join(missing)}"
+            )
+    if errors:
+        raise ForecastError(errors)
+    return header_map
+
+
 LIMIT_COLUMNS: dict[str, tuple[str, ...]] = {
     "customer": ("客户编码", "customer"),
     "spec": ("规格编码", "spec"),
@@ -1091,17 +1120,7 @@ def set_limits(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header:
     if rnd.balanced_at is not None:
         raise ForecastError("本轮已完成平衡 / this round has already been balanced")
     errors: dict[str, str] = {}
-    header_map, unknown, missing = _header_fields(header or [], LIMIT_COLUMNS, ("customer", "spec"))
-    if header is not None:
-        if unknown:
-            errors["row 1"] = f"第1行:未知的列 {', '.join(unknown)} / row 1: unknown columns {', '.join(unknown)}"
-        if missing:
-            errors["row 1 columns"] = (
-                f"第1行:缺少必需的列 {', '.join(LIMIT_FIELDS_ZH[f] for f in missing)} / row 1: required columns "
-                f"missing: {', '.join(missing)}"
-            )
-        if errors:
-            raise ForecastError(errors)
+    header_map = _checked_header(header, LIMIT_COLUMNS, ("customer", "spec"))
     customers = {c.code: c for c in visible_customers(user).filter(industry="tobacco")}
     spec_by_code = {s.code: s for s in Spec.objects.all()}
     lines = set(ForecastLine.objects.filter(round=rnd).values_list("customer_id", "spec_id"))

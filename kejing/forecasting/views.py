@@ -610,8 +610,9 @@ def supply(request):
         try:
             if request.FILES.get("file"):
                 table = read_table(request.FILES["file"], filename=request.FILES["file"].name)
-                rows = table.rows
+                rows, header = table.rows, table.header
             else:
+                header = None
                 rows = [
                     (
                         1,
@@ -622,7 +623,7 @@ def supply(request):
                         },
                     )
                 ]
-            n = services.set_supply(request.user, rnd, rows)
+            n = services.set_supply(request.user, rnd, rows, header=header)
             messages.success(request, _("Supply saved: %(n)s rows.") % {"n": n})
         except TableError as exc:
             messages.error(request, str(exc))

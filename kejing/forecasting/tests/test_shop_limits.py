@@ -345,3 +345,19 @@ def test_xlsx_upload(three, client, token_for):
     resp = client.post("/api/forecasting/limits/import?month=2026-12", {"file": upload}, **token_for(three.org.center))
     assert resp.status_code == 200, resp.content
     assert ShopLimit.objects.get().cap == 9
+
+
+def test_a_supply_file_is_read_like_the_other_imports(three, login):
+    """The supply upload: headers in another case and with a unit (供应量（条）) are read; a missing or unknown
+    column is named once on row 1 instead of failing every row, and nothing is written."""
+    org, rnd = three.org, three.round
+    client = login(org.center)
+    page = "/forecasting/supply/"
+    text = client.post(page, {"month": "2026-12", "file": _csv("规格编码,区域编码\nJF01,T\n", "s.csv")},
+                       follow=True).content.decode()  # fmt: skip
+    assert "缺少必需的列 供应量" in text and text.count("row 2") == 0
+    extra = _csv("规格编码,区域编码,供应量,备注\nJF01,T,30,x\n", "s.csv")
+    text = client.post(page, {"month": "2026-12", "file": extra}, follow=True).content.decode()
+    assert "未知的列 备注" in text and not Supply.objects.filter(round=rnd).exists()
+    client.post(page, {"month": "2026-12", "file": _csv("Spec,AREA,供应量（条）\nJF01,T,30\n", "s.csv")})
+    assert Supply.objects.get(round=rnd, spec__code="JF01").quantity == 30
