@@ -23,6 +23,11 @@ def add_months(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def months_between(first: dt.date, later: dt.date) -> int:
+    """How many months ``later`` lies after ``first`` (their days ignored): November to February is 3."""
+    return (later.year - first.year) * 12 + later.month - first.month
+
+
 def month_end(month: dt.date) -> dt.date:
     return month.replace(day=_cal.monthrange(month.year, month.month)[1])
 

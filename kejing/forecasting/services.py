@@ -551,7 +551,10 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
     df = history_frame(last, int(conf["history_months"]))
     if df.empty:
         raise ForecastError("没有可用的历史销量 / there is no sales history to learn from")
-    horizon = 2  # the month in progress and the target month
+    df, end = _to_common_end(df)
+    # the months from the ledger's latest to the target: 2 (the month in progress and the target) when last month
+    # is in, more when its ledger is late; each series from the same end, so every one reaches the target
+    horizon = cycle.months_between(end, rnd.target)
     mp = model_policy()
     festival, settings = mp.festival, mp.settings
     fc = _engine().forecast(
@@ -630,7 +633,32 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
         "model": name,
         **mp.said(),
         "weekday_effect": effect,
+        "history_ends": f"{end:%Y-%m}",
+        "history_late": end < last,
+        "horizon": horizon,
     }
+
+
+def _to_common_end(df):
+    """The unit x spec history with every series carried to the latest month in it (months without a row are 0:
+    no shop of the unit ordered the spec), and that month.
+
+    Why: the engine forecasts each series from its own last month. A unit whose shops stopped ordering a spec in
+    September then got forecasts for October and November only, never for the target, and its shops' model figure
+    was 0 with nothing said; worse, when the whole ledger of last month was not in yet (the import late on the
+    1st), no series reached the target and every line got 0. Carried to the common end, a series that stopped
+    is forecast from its zeros, and a late ledger only lengthens the horizon — the job's result says so
+    (``history_late``, ``history_ends``).
+    """
+    import pandas as pd
+
+    end = df["ds"].max()
+    lasts = df.groupby("unique_id", sort=False)["ds"].max()
+    short = lasts[lasts < end].index
+    if len(short):
+        pad = pd.DataFrame({"unique_id": short, "ds": end, "y": 0.0})
+        df = pd.concat([df, pad], ignore_index=True).sort_values(["unique_id", "ds"], ignore_index=True)
+    return df, end.date()
 
 
 # -- model check -----------------------------------------------------------------------------------------------
