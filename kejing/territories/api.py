@@ -12,6 +12,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from kejing.core import workdays
 from kejing.customers.services import CustomerError
 from kejing.org.models import OrgUnit
 from kejing.org.scoping import get_staff
@@ -82,6 +83,7 @@ class PlanOut(Schema):
     planned: bool
     visits: int
     days: list[PlanDay]
+    days_estimated: bool = False
 
 
 class PlanIn(Schema):
@@ -206,6 +208,7 @@ def _plan(cm, month: dt.date) -> dict:
         "planned": existing is not None,
         "visits": existing.visits if existing else preview["total"],
         "days": [{"date": d, "customer_ids": ids} for d, ids in sorted(days.items())],
+        "days_estimated": not workdays.is_official(month.year),
     }
 
 

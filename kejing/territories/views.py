@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kejing.core import workdays
 from kejing.core.exports import table_response
 from kejing.core.pagination import paginate
 from kejing.customers.services import CustomerError
@@ -168,6 +169,7 @@ def plan(request, staff_id: int):
             "total": preview["total"],
             "existing": existing,
             "can_plan": existing is None and month >= today.replace(day=1) and bool(preview["days"]),
+            "days_estimated": not workdays.is_official(month.year),
         },
     )
 

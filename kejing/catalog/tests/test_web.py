@@ -105,9 +105,10 @@ def test_api_products_and_quote(tel, client, token_for):
     assert bad.status_code == 400 and bad.json()["field"] == "smss"
 
 
-def test_a_quote_into_next_year_is_priced_saved_and_shown_as_estimated(tel, client, token_for, login):
-    """The quote of a 22-working-day product made on 15 December 2026 ends in 2027, whose holiday schedule is not
-    installed: before, the API answered 500 and the page an error; now the date is estimated and says so."""
+def test_a_quote_into_next_year_is_priced_saved_and_shown_as_estimated(tel, client, token_for, login, official_to_2026):
+    """A 22-working-day product quoted on 15 December 2026 ends in 2027, whose holiday schedule was not installed:
+    before, the API answered 500 and the page an error; now the date is estimated and says so (1 January off:
+    Tue 15 Dec + 22 = Fri 15 Jan)."""
     h = token_for(tel.tcm1)
     body = {"product": "GDKD", "usage": {"bandwidth_mbps": 10}, "start": "2026-12-15"}
     data = client.post("/api/catalog/quote", body, content_type="application/json", **h).json()

@@ -61,17 +61,26 @@ def test_quote_opening_date_uses_the_level():
     assert (o["basis"], o["date"]) == ("with_resources", "2026-10-14")
 
 
-def test_a_year_after_the_official_calendar_is_estimated_from_its_statutory_holidays():
-    assert workdays.is_official(2026) and not workdays.is_official(2027)
-    # Spring Festival 2027 falls on Saturday 6 February: its eve (Fri 5), the three days (Sat 6 - Mon 8) and the
-    # two weekend days moved to Tue 9 and Wed 10 are off; Thu 11 is worked
-    assert [is_working_day(D(2027, 2, d)) for d in range(4, 12)] == [True] + [False] * 6 + [True]
-    assert not is_working_day(D(2027, 1, 1)) and not is_working_day(D(2027, 10, 1))
-    assert is_working_day(D(2027, 3, 1)) and not is_working_day(D(2027, 3, 6))  # a Monday, a Saturday
-    # Tue 15 Dec 2026 + 22: 16-18 (3), 21-25 (8), 28-31 (12), Fri 1 Jan 2027 off, 4-8 Jan (17), 11-15 Jan (22)
-    assert add_working_days(D(2026, 12, 15), 22) == D(2027, 1, 15)
+def test_a_year_after_the_official_calendar_is_estimated_from_its_statutory_holidays(official_to_2026):
+    # 2041, far from any published schedule: its Spring Festival falls on Friday 1 February; the eve (Thu 31 Jan)
+    # and the three days (Fri 1 - Sun 3 Feb) are off, the two weekend days moved to Mon 4 and Tue 5; Wed 6 works
+    days = [D(2041, 1, 30) + dt.timedelta(days=k) for k in range(8)]
+    assert [is_working_day(d) for d in days] == [True] + [False] * 6 + [True]
+    assert not is_working_day(D(2041, 1, 1)) and not is_working_day(D(2041, 10, 1))  # New Year, National Day
+    assert is_working_day(D(2041, 3, 4)) and not is_working_day(D(2041, 3, 2))  # a Monday, a Saturday
+    # Mon 17 Dec 2040 + 22: 18-21 (4), 24-28 (9), Mon 31 (10), Tue 1 Jan 2041 off, 2-4 Jan (13), 7-11 (18),
+    # 14-17 Jan (22)
+    assert add_working_days(D(2040, 12, 17), 22) == D(2041, 1, 17)
     assert workdays.estimated_years(D(2026, 12, 15), D(2027, 1, 15)) == [2027]
     assert workdays.estimated_years(D(2026, 2, 12), D(2026, 2, 26)) == []
+
+
+def test_the_calendar_in_use_today_knows_2026_and_says_what_it_estimates():
+    # the real installed release, not pinned: 2026 is official; a year it does not hold is counted from the
+    # statutory holidays (1 January is never a working day)
+    assert workdays.is_official(2026)
+    later = next(y for y in range(2027, 2100) if not workdays.is_official(y))
+    assert not is_working_day(D(later, 1, 1))
 
 
 def test_the_estimate_agrees_with_the_official_calendar_where_both_exist():
@@ -83,10 +92,10 @@ def test_the_estimate_agrees_with_the_official_calendar_where_both_exist():
             day += dt.timedelta(days=1)
 
 
-def test_a_quote_into_an_estimated_year_says_so_and_a_start_before_the_calendar_names_the_field():
+def test_a_quote_into_an_estimated_year_says_so_and_a_start_before_the_calendar_names_the_field(official_to_2026):
     cat = load_catalog()
-    o = quote(cat, "GDKD", {"bandwidth_mbps": 10}, start=D(2026, 12, 15)).opening
-    assert (o["days"], o["date"], o["estimated"]) == (22, "2027-01-15", True) and "2027" in o["calendar_note"]
+    o = quote(cat, "GDKD", {"bandwidth_mbps": 10}, start=D(2040, 12, 17)).opening
+    assert (o["days"], o["date"], o["estimated"]) == (22, "2041-01-17", True) and "2041" in o["calendar_note"]
     assert quote(cat, "GDKD", {"bandwidth_mbps": 10}, start=D(2026, 11, 2)).opening["estimated"] is False
     from kejing.catalog.engine import QuoteError
 

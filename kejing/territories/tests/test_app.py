@@ -272,3 +272,16 @@ def test_cli_territory_and_bench(tmp_path, capsys):
     res = run_bench(700, seed=1)
     assert {"customers", "cms", "seconds", "bounds_ok", "compactness", "baseline_compactness", "moved"} <= set(res)
     assert res["bounds_ok"] and res["baseline_bounds_ok"]
+
+
+def test_a_month_of_an_estimated_year_skips_its_holidays_and_says_so(org, client, token_for, login, official_to_2026):
+    # January 2041: no official schedule of 2041 exists for years to come, so its working days are
+    # estimated from the statutory holidays: Tue 1 January (New Year) is off, Wed 2 January the first working day
+    _shops(org, 2, org.u1, org.cm1, 37.70, 112.70, 0, tier="A")
+    h = token_for(org.cm1)
+    plan = client.get(f"/api/territories/plan/{org.cm1.pk}?month=2041-01", **h).json()
+    days = [d["date"] for d in plan["days"]]
+    assert plan["days_estimated"] is True and "2041-01-01" not in days and days[0] == "2041-01-02"
+    assert client.get(f"/api/territories/plan/{org.cm1.pk}?month=2026-12", **h).json()["days_estimated"] is False
+    page = login(org.cm1).get(f"/territories/plan/{org.cm1.pk}/?month=2041-01").content.decode()
+    assert 'id="days-estimated"' in page
