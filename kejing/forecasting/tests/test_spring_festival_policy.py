@@ -229,10 +229,11 @@ def test_the_festival_window_from_the_policy_and_the_command_line(cycle_data, lo
     _with_model(monkeypatch, "festival_window_days", 0)
     assert services.run_model(cycle_data.round)["festival_window_days"] == 0
     assert seen == [(0, 21), (0,)]
-    page = login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+    # the round's month named: monkeypatch.undo() below also undoes the fixture's "today"
+    page = login(cycle_data.org.mm1).get("/forecasting/?month=2026-12").content.decode()
     assert "节前 21 天" not in page
     monkeypatch.undo()
-    page = login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+    page = login(cycle_data.org.mm1).get("/forecasting/?month=2026-12").content.decode()
     assert "按节前 21 天的集中购买拆分一、二月" in page
     for bad in (-1, 60, "21", True, 2.5):
         _with_model(monkeypatch, "festival_window_days", bad)
@@ -240,7 +241,9 @@ def test_the_festival_window_from_the_policy_and_the_command_line(cycle_data, lo
             services.ForecastError, match=r"\[model\] festival_window_days .*must be whole days from 0 to 45"
         ):
             services.run_model(cycle_data.round)
-    assert "[model] festival_window_days" in login(cycle_data.org.mm1).get("/forecasting/").content.decode()
+    assert (
+        "[model] festival_window_days" in login(cycle_data.org.mm1).get("/forecasting/?month=2026-12").content.decode()
+    )
     # the command line: --festival-window DAYS (0 by default)
     src = tmp_path / "sales.csv"
     _window_series().to_csv(src, index=False)
