@@ -19,7 +19,6 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
@@ -51,18 +50,18 @@ def keep_hours() -> float:
     return float(getattr(settings, "KEJING_IMPORT_KEEP_HOURS", 24))
 
 
-def start(user: Any, kind: str, upload: Any, task: Any, dry_run: bool, **params: Any) -> Job:
-    """Store ``upload`` under ``imports/``, create the job of ``kind`` that will read it and queue ``task`` on it.
+def start(user: Any, kind: str, upload: Any, task: Any, folder: str = "imports", **params: Any) -> Job:
+    """Store ``upload`` under ``folder``, create the job of ``kind`` that will read it (``params`` plus the stored
+    ``path`` and the ``filename``) and queue ``task`` on it. Why stored and not passed: the job runs in the
+    worker, and a job's params are JSON.
 
-    Old clean dry runs' files are swept first, so a deployment without the worker's ticker still deletes them.
+    For an import (``IMPORT_KINDS``), old clean dry runs' files are swept first, so a deployment without the
+    worker's ticker still deletes them; other jobs (the forecasting file pages) delete their upload themselves.
     """
-    sweep()
-    name = default_storage.save(
-        f"imports/{kind}-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", ContentFile(upload.read())
-    )
-    job = Job.objects.create(
-        kind=kind, created_by=user, params={**params, "path": name, "filename": upload.name, "dry_run": dry_run}
-    )
+    if kind in IMPORT_KINDS:
+        sweep()
+    name = default_storage.save(f"{folder}/{kind}-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", upload)
+    job = Job.objects.create(kind=kind, created_by=user, params={**params, "path": name, "filename": upload.name})
     task.enqueue(job.pk)
     return job
 

@@ -30,7 +30,7 @@ def _finish(job: Job, status: str, result: dict[str, Any]) -> None:
 
 def _on_upload(job: Job, service: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """``service`` (``services.check_file`` or ``forecast_file``) on the file the job's starter uploaded
-    (``views.start_file_job`` stored it)."""
+    (``views.start_file_job`` stored it with ``kejing.core.uploads.start``)."""
     p = job.params
     with default_storage.open(p["path"], "rb") as fh:
         data = fh.read()

@@ -473,18 +473,12 @@ def start_forecast_file(user, upload, params: dict) -> Job:
 
 
 def start_file_job(user, upload, params: dict, kind: str, task) -> Job:
-    """Check the upload (kind, size), store it for the worker and queue ``task`` on a job of ``kind``; the job
-    deletes the file once it has read it. Why stored and not passed: the job runs in the worker, and a job's
-    params are JSON."""
+    """Check the upload (kind, size), store it for the worker and queue ``task`` on a job of ``kind``
+    (:func:`kejing.core.uploads.start`); the job deletes the file once it has read it."""
     if not services.is_manager(user):
         raise services.NotAllowed("只有管理人员可以上传销量文件 / only managers upload a sales file")
     services.check_upload(upload.name, upload.size)
-    name = default_storage.save(f"uploads/{kind}-{timezone.now():%Y%m%d%H%M%S}-{upload.name}", upload)
-    job = Job.objects.create(
-        kind=kind, created_by=user, params={**params, "source": "file", "path": name, "filename": upload.name}
-    )
-    task.enqueue(job.pk)
-    return job
+    return uploads.start(user, kind, upload, task, folder="uploads", **{**params, "source": "file"})
 
 
 @login_required
