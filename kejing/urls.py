@@ -21,3 +21,8 @@ urlpatterns = [
     path("forecasting/", include("kejing.forecasting.urls")),
     path("territories/", include("kejing.territories.urls")),
 ]
+
+# The site's own error pages (Chinese first, with the header and a way back) instead of Django's developer text.
+handler403 = "kejing.core.errors.permission_denied"
+handler404 = "kejing.core.errors.page_not_found"
+handler500 = "kejing.core.errors.server_error"

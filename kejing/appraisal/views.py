@@ -509,6 +509,8 @@ def kpi_index(request):
             "lang": lang,
             "cms": [(c, card.per_cm[c.pk]) for c in cms],
             "charts": _charts(card.rows, card.months, lang),
+            # The rounds page admits the committee and leadership only: a market manager got a link to a 404.
+            "sees_rounds": is_committee(request.user) or is_leadership(request.user),
         },
     )
 

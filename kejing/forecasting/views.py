@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kejing.core import uploads
+from kejing.core.errors import NotHere
 from kejing.core.exports import file_response, table_response
 from kejing.core.models import Job
 from kejing.core.pagination import paginate
@@ -66,9 +67,18 @@ def _round_from(request) -> Round | None:
 
 
 def _round_or_404(request) -> Round:
+    """The round asked for (this cycle's by default). A round not yet open is a page saying so, with the way to the
+    cycle page (where the center opens it), not a bare 404: the menu links here before the 1st's round exists."""
     rnd = _round_from(request)
     if rnd is None:
-        raise Http404
+        month = request.GET.get("month") or request.POST.get("month")
+        target = cycle.parse_month(month) if month else cycle.target_of(timezone.localdate())
+        if target is None:
+            raise NotHere(_("“%(month)s” is not a month (write it as 2026-12).") % {"month": month})
+        raise NotHere(
+            _("The round for %(month)s has not been opened yet.") % {"month": f"{target:%Y-%m}"},
+            link=(reverse("forecasting:home"), _("Monthly cycle")),
+        )
     return rnd
 
 
