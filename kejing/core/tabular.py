@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -96,6 +97,20 @@ def _cell_text(value: Any) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()[:10] if getattr(value, "hour", 0) == 0 else value.isoformat()
     return str(value).strip()
+
+
+# A cell that names a row of totals, compared without case, spaces, dashes, underscores or colons ("合  计",
+# "Grand Total:"): a report's 合计 row read as data is the sum of all the others (one more series in a sales file,
+# one more "customer" in a ledger).
+TOTAL_WORDS = frozenset(
+    {"合计", "总计", "小计", "总合计", "汇总", "总和", "total", "totals", "grandtotal", "subtotal", "sum"}
+)
+NOT_IN_TOTALS = r"[\s\-_:：]"  # what a total word is compared without
+
+
+def is_total_word(value: Any) -> bool:
+    """Whether a cell names a row (or column) of totals (:data:`TOTAL_WORDS`)."""
+    return re.sub(NOT_IN_TOTALS, "", str(value)).lower() in TOTAL_WORDS
 
 
 HEAD_ROWS = 30  # the first rows looked at for a title above the header

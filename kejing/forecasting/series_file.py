@@ -21,7 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from kejing.core.tabular import HEAD_ROWS, TableError, decode_text, header_row
+from kejing.core.tabular import (
+    HEAD_ROWS,
+    NOT_IN_TOTALS,
+    TOTAL_WORDS,
+    TableError,
+    decode_text,
+    header_row,
+    is_total_word,
+)
 
 
 class UnreadableFile(ValueError):
@@ -214,20 +222,6 @@ def shape_columns(
     return out, "; ".join(x for x in (sheet, title, footer, said, totals) if x) or None
 
 
-# A cell that names a row of totals, compared without case, spaces, dashes, underscores or colons ("合  计",
-# "Grand Total:"): a report's 合计 row read as one more series is the sum of all the others.
-TOTAL_WORDS = frozenset(
-    {"合计", "总计", "小计", "总合计", "汇总", "总和", "total", "totals", "grandtotal", "subtotal", "sum"}
-)
-
-
-_NOT_IN_TOTALS = r"[\s\-_:：]"  # what a total word is compared without
-
-
-def _total_word(value: Any) -> bool:
-    return re.sub(_NOT_IN_TOTALS, "", str(value)).lower() in TOTAL_WORDS
-
-
 def _without_totals(df):
     """``df`` without the rows whose series name (or a part of it, between the "/" that join id columns) or date
     is a total word (:data:`TOTAL_WORDS`), and a note of what was left out (``None`` when nothing was).
@@ -248,7 +242,7 @@ def _without_totals(df):
         # judged once per distinct value (a million rows hold a few thousand names and a few dozen months)
         codes, values = pd.factorize(df[col], use_na_sentinel=True)
         parts = [str(v).split("/") if role == "unique_id" else [str(v)] for v in values]
-        total = np.array([any(_total_word(p) for p in ps) for ps in parts] + [False], dtype=bool)
+        total = np.array([any(is_total_word(p) for p in ps) for ps in parts] + [False], dtype=bool)
         hits[role] = total[codes]  # code -1 (an empty cell) picks the False at the end
     if not any(h.any() for h in hits.values()):
         return df, None
@@ -351,8 +345,8 @@ def _shaped(
     ds = chosen["ds"][0]
     said = [f"{split[0]} + {split[1]} → ds"] if split is not None else []
     if "unique_id" not in chosen:
-        rest = [c for c in df.columns if c != ds and not _total_word(c)]
-        totals = [str(c) for c in df.columns if c != ds and _total_word(c)]
+        rest = [c for c in df.columns if c != ds and not is_total_word(c)]
+        totals = [str(c) for c in df.columns if c != ds and is_total_word(c)]
         if totals:  # a column of the row's total is no series
             said.append(f"未用的列 / columns not used: {', '.join(totals)}")
         is_number = {c: _numeric_column(df[c], sep) for c in rest}
@@ -415,7 +409,7 @@ def _joined(df, cols: list):
     if empty.any():
         total = np.logical_or.reduce(
             [
-                p.str.lower().str.replace(_NOT_IN_TOTALS, "", regex=True).isin(TOTAL_WORDS).to_numpy(dtype=bool)
+                p.str.lower().str.replace(NOT_IN_TOTALS, "", regex=True).isin(TOTAL_WORDS).to_numpy(dtype=bool)
                 for p in parts
             ]
         )
@@ -469,7 +463,7 @@ def _months_across(df, periods: list, ids: list | None, sep: str, id_option: str
     rest = [c for c in df.columns if c not in periods]
     if not ids:
         known = set(COLUMN_NAMES["unique_id"])
-        ids = [c for c in rest if str(c).strip().lower() in known] or [c for c in rest if not _total_word(c)]
+        ids = [c for c in rest if str(c).strip().lower() in known] or [c for c in rest if not is_total_word(c)]
     if not ids:
         raise ValueError(f"缺少序列名列 / no column names the series: add one, or name it with {id_option}")
     df, merged = _filled_down(df, ids)

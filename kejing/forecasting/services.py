@@ -25,6 +25,7 @@ from django.utils import timezone
 from kejing.core import audit
 from kejing.core.models import AuditLog, Job
 from kejing.core.policies import get_policy
+from kejing.core.tabular import is_total_word
 from kejing.customers.models import Customer
 from kejing.customers.selectors import visible_customers
 from kejing.customers.services import CustomerError
@@ -1532,12 +1533,25 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
     if missing:
         errors.append({"row": 1, "field": ",".join(missing), "message": "缺少必需的列 / required columns missing"})
     if errors:
-        return {"ok": False, "rows": len(table.rows), "errors": errors, "created": 0, "updated": 0, "ignored": ignored}
+        return {
+            "ok": False,
+            "rows": len(table.rows),
+            "errors": errors,
+            "created": 0,
+            "updated": 0,
+            "ignored": ignored,
+            "totals": [],
+        }
     customers = {c.code: c for c in visible_customers(user).filter(industry="tobacco")}
     spec_by_code = {s.code: s for s in specs()}
     parsed: dict[tuple[int, int, dt.date], tuple[int, dict[str, Any]]] = {}
+    totals: list[int] = []
     for number, raw in table.rows:
         row = _fields(raw, header_map)
+        if any(is_total_word(row.get(k, "")) for k in ("customer", "spec", "month")):
+            # a 合计/小计 row of a report saved from another system: the sum of other rows, not a shop's figures
+            totals.append(number)
+            continue
         c = customers.get(row.get("customer", "").strip())
         s = spec_by_code.get(row.get("spec", "").strip())
         month = cycle.parse_month(row.get("month"))
@@ -1585,11 +1599,12 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
             progress(number, len(table.rows))
     report = {
         "ok": not errors,
-        "rows": len(table.rows),
+        "rows": len(table.rows) - len(totals),
         "errors": errors[:500],
         "created": 0,
         "updated": 0,
         "ignored": ignored,
+        "totals": totals,
     }
     if errors or dry_run:
         return report

@@ -49,6 +49,28 @@ def test_ledger_import_page_dry_run_then_import_now_on_the_same_file(cycle_data,
     assert 'id="import-report"' not in other.get(f"/forecasting/ledger/import/?job={job.pk}").content.decode()
 
 
+def test_a_report_with_a_title_and_rows_of_totals_imports_its_shops_only(cycle_data, login):
+    """Another system's ledger report: a title and a unit line above the header, a 小计 row under each shop and a
+    合计 row at the end. Rows 4 (C1 JF01 9) and 6 (C2 YL01 3) are shops; 5 (小计 9), 7 (小 计 3) and 8 (合计 12 = 9 +
+    3) are sums of them and must not become ledger rows (nor refuse the file as unknown customers)."""
+    org = cycle_data.org
+    client = login(org.mm1)
+    text = (
+        "2026年11月卷烟动销台帐\n单位:条\n客户编码,规格编码,月份,需求量\n"
+        "C1,JF01,2026-11,9\n小计,,,9\nC2,YL01,2026-11,3\n小 计,,,3\n合计,,,12\n"
+    )
+    resp = client.post("/forecasting/ledger/import/", {"file": _upload(text)})  # no dry run
+    job = Job.objects.get(kind="import_ledger")
+    assert job.result["ok"] and job.result["created"] == 2, job.result
+    assert job.result["totals"] == [5, 7, 8] and job.result["rows"] == 2  # the rows read as shops
+    assert sorted(LedgerEntry.objects.filter(month=NOV).values_list("customer__code", "demand")) == [
+        ("C1", 9),
+        ("C2", 3),
+    ]
+    page = client.get(resp["Location"]).content.decode()
+    assert 'id="import-totals"' in page and "5, 7, 8" in page
+
+
 def test_ledger_import_page_lists_errors_and_a_bad_dry_run_cannot_be_imported(cycle_data, login):
     org = cycle_data.org
     client = login(org.mm1)
