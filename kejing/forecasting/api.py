@@ -417,12 +417,8 @@ def balance(request, body: BalanceIn):
         return Status(400, {"detail": "本轮已完成平衡 / this round has already been balanced"})
     if body.mode and body.mode not in services.BALANCE_MODES:
         return Status(400, {"detail": f"未知分配方式 {body.mode} / unknown mode: proportional or tier"})
-    job = Job.objects.create(
-        kind="forecast_balance", created_by=request.user, params={"round": rnd.pk, "mode": body.mode or None}
-    )
-    run_balance.enqueue(job.pk)
-    job.refresh_from_db()
-    return Status(202, {"job": job.pk, "status": job.status})
+    job, started = services.start_round_job(request.user, rnd, "forecast_balance", run_balance, mode=body.mode or None)
+    return Status(202, {"job": job.pk, "status": job.status, "started": started})
 
 
 @router.post("/ledger/import", response={202: dict, 403: Message}, summary="Check or import a ledger file (job)")
@@ -489,10 +485,8 @@ def model_run(request, body: MonthIn):
     from .tasks import run_model_forecast
 
     rnd = _round(body.month)
-    job = Job.objects.create(kind="forecast_model", created_by=request.user, params={"round": rnd.pk})
-    run_model_forecast.enqueue(job.pk)
-    job.refresh_from_db()
-    return Status(202, {"job": job.pk, "status": job.status})
+    job, started = services.start_round_job(request.user, rnd, "forecast_model", run_model_forecast)
+    return Status(202, {"job": job.pk, "status": job.status, "started": started})
 
 
 class CheckIn(Schema):

@@ -1296,6 +1296,41 @@ def limit_outcomes(rnd: Round, limit: int | None = None) -> list[dict[str, Any]]
 BALANCE_MODES = ("proportional", "tier")
 
 
+ROUND_JOB_LIVE_MINUTES = 60  # a queued or running round job older than this is taken as lost (worker stopped)
+
+
+def start_round_job(user, rnd: Round, kind: str, task: Any, **params: Any) -> tuple[Job, bool]:
+    """Start the round's background job of ``kind`` (``forecast_model``, ``forecast_balance``) on ``task``, or
+    return the one already queued or running for the round, whoever started it: ``(job, started)``.
+
+    Why: a second press (a double tap on a phone, two managers at once) started a second model run of several
+    minutes over the same lines, or a balancing that failed once the first had balanced the round. A job older
+    than :data:`ROUND_JOB_LIVE_MINUTES` still marked queued or running is taken as lost (its worker stopped) and
+    no longer holds a new one back.
+    """
+    since = timezone.now() - dt.timedelta(minutes=ROUND_JOB_LIVE_MINUTES)
+    with transaction.atomic():
+        Round.objects.select_for_update().filter(pk=rnd.pk).first()  # two presses at once: one after the other
+        live = (
+            Job.objects.filter(
+                kind=kind,
+                params__round=rnd.pk,
+                status__in=(Job.Status.QUEUED, Job.Status.RUNNING),
+                created_at__gte=since,
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if live is not None:
+            return live, False
+        job = Job.objects.create(kind=kind, created_by=user, params={"round": rnd.pk, **params})
+        if kind == "forecast_model":
+            Round.objects.filter(pk=rnd.pk).update(model_job=job)
+    task.enqueue(job.pk)  # after the commit: the worker must find the job
+    job.refresh_from_db()
+    return job, True
+
+
 def balance(
     user, rnd: Round, progress: Callable[[int, int, str], None] | None = None, mode: str | None = None
 ) -> dict[str, Any]:

@@ -393,10 +393,24 @@ def model_run(request):
     rnd = _round_or_404(request)
     from .tasks import run_model_forecast
 
-    job = Job.objects.create(kind="forecast_model", created_by=request.user, params={"round": rnd.pk})
-    Round.objects.filter(pk=rnd.pk).update(model_job=job)
-    run_model_forecast.enqueue(job.pk)
+    job, started = services.start_round_job(request.user, rnd, "forecast_model", run_model_forecast)
+    if not started:
+        messages.info(
+            request, _("A model run of this round is already under way (%(started)s).") % {"started": _started(job)}
+        )
+        if job.created_by_id != request.user.pk:  # his job page is his; the cycle page shows the run's state
+            return redirect(f"{reverse('forecasting:home')}?month={rnd.target:%Y-%m}")
     return redirect("job_detail", pk=job.pk)
+
+
+def _started(job: Job) -> str:
+    """Who started a job and when, for the message a second press gets."""
+    staff = get_staff(job.created_by) if job.created_by else None
+    who = staff.name if staff else (job.created_by.username if job.created_by else "—")
+    return _("started by %(who)s at %(time)s") % {
+        "who": who,
+        "time": f"{timezone.localtime(job.created_at):%H:%M}",
+    }
 
 
 # -- model check -----------------------------------------------------------------------------------------------
@@ -677,8 +691,11 @@ def balance(request):
         return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
     from .tasks import run_balance
 
-    job = Job.objects.create(kind="forecast_balance", created_by=request.user, params={"round": rnd.pk, "mode": mode})
-    run_balance.enqueue(job.pk)
+    job, started = services.start_round_job(request.user, rnd, "forecast_balance", run_balance, mode=mode)
+    if not started:
+        messages.info(request, _("This round is already being balanced (%(started)s).") % {"started": _started(job)})
+        if job.created_by_id != request.user.pk:  # the supply page follows the caller's own jobs only
+            return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}")
     return redirect(f"{reverse('forecasting:supply')}?month={rnd.target:%Y-%m}&job={job.pk}")
 
 

@@ -172,6 +172,50 @@ def test_balance_while_running_shows_progress(cycle_data, login, on):
     assert 'id="job-running"' in page and 'http-equiv="refresh"' in page and "1/3" in page
 
 
+def test_a_second_press_leads_to_the_job_under_way(cycle_data, client, login, token_for, monkeypatch):
+    """A model run or a balancing already queued or running for the round (the worker has not finished it) is
+    what a second press gets, on the page and through the API, whoever pressed first; one left over from a
+    stopped worker (queued two hours ago) does not hold a new one back."""
+    from django.utils import timezone
+
+    from kejing.forecasting import tasks
+
+    org, rnd = cycle_data.org, cycle_data.round
+    queued: list[int] = []
+
+    class Busy:  # the worker is busy: jobs wait in the queue
+        enqueue = staticmethod(queued.append)
+
+    for name in ("run_model_forecast", "run_balance"):
+        monkeypatch.setattr(tasks, name, Busy())
+    client = login(org.mm1)
+    first = client.post("/forecasting/model/", {"month": "2026-12"})
+    job = Job.objects.get(kind="forecast_model")
+    assert first["Location"] == f"/accounts/jobs/{job.pk}/" and queued == [job.pk]
+    assert Round.objects.get(pk=rnd.pk).model_job_id == job.pk
+    mine = client.post("/forecasting/model/", {"month": "2026-12"}, follow=True)  # his own second press
+    assert mine.redirect_chain[-1][0] == f"/accounts/jobs/{job.pk}/" and "已在运行" in mine.content.decode()
+    # the center presses too: mm1's job page is mm1's, so the cycle page, with who started the run
+    again = login(org.center).post("/forecasting/model/", {"month": "2026-12"}, follow=True)
+    assert Job.objects.filter(kind="forecast_model").count() == 1 and queued == [job.pk]
+    assert again.redirect_chain[-1][0] == "/forecasting/?month=2026-12"
+    assert "已在运行" in again.content.decode() and org.mm1.name in again.content.decode()
+    api = client.post(
+        "/api/forecasting/model-run", {"month": "2026-12"}, content_type="application/json", **token_for(org.mm2)
+    )
+    assert api.status_code == 202 and api.json() == {"job": job.pk, "status": "queued", "started": False}
+    # balancing: the same
+    h = token_for(org.center)
+    one = client.post("/api/forecasting/balance", {"month": "2026-12"}, content_type="application/json", **h).json()
+    two = client.post("/api/forecasting/balance", {"month": "2026-12"}, content_type="application/json", **h).json()
+    assert one["started"] and not two["started"] and one["job"] == two["job"]
+    assert Job.objects.filter(kind="forecast_balance").count() == 1
+    # a job the stopped worker left queued two hours ago: a new press starts a new run
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    client.post("/forecasting/model/", {"month": "2026-12"})
+    assert Job.objects.filter(kind="forecast_model").count() == 2 and len(queued) == 3
+
+
 def test_failed_balance_job_leaves_nothing_half_written(cycle_data, client, token_for, on, monkeypatch):
     org, rnd = cycle_data.org, cycle_data.round
     _supply_and_cm_figures(org, rnd, on)
