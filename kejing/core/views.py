@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -8,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Job
@@ -28,6 +31,9 @@ class PasswordChange(auth_views.PasswordChangeView):
         return response
 
 
+QUEUED_TOO_LONG_MINUTES = 2  # the worker polls every second or so; minutes in the queue mean none is running
+
+
 @login_required
 def job_detail(request, pk: int):
     """Progress of a background job; the page refreshes itself until the job ends."""
@@ -42,4 +48,14 @@ def job_detail(request, pk: int):
             summary = select_template([f"jobs/{job.kind}.html"])
         except TemplateDoesNotExist:
             pass
-    return render(request, "core/job.html", {"job": job, "summary": summary})
+    # a job that has waited minutes without starting while no other job runs has no worker to run it (``kejing
+    # serve --no-worker``, or the worker stopped): the page would refresh forever without saying so. Behind a
+    # running job (a model run takes minutes) it is only waiting its turn.
+    waited = (timezone.now() - job.created_at).total_seconds() / 60
+    stuck = None
+    if job.status == Job.Status.QUEUED and waited >= QUEUED_TOO_LONG_MINUTES:
+        busy = Job.objects.filter(
+            status=Job.Status.RUNNING, created_at__gte=timezone.now() - dt.timedelta(hours=1)
+        ).exists()
+        stuck = None if busy else int(waited)
+    return render(request, "core/job.html", {"job": job, "summary": summary, "stuck_minutes": stuck})

@@ -59,3 +59,23 @@ def test_the_403_and_500_pages(org):
     # the 500 page needs nothing from the request: what failed may be the request's own context
     failed = errors.server_error(request)
     assert failed.status_code == 500 and "服务器出错" in failed.content.decode()
+
+
+def test_a_job_nobody_runs_says_so(org, login):
+    """Queued five minutes with no job running: no worker is taking jobs, and the page says so instead of
+    refreshing forever; behind a running job (a model run takes minutes) it is only waiting its turn."""
+    from django.utils import timezone
+
+    from kejing.core.models import Job
+
+    client = login(org.mm1)
+    job = Job.objects.create(kind="import_customers", created_by=org.mm1.user)
+    assert 'id="job-stuck"' not in client.get(f"/accounts/jobs/{job.pk}/").content.decode()  # just queued
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+    page = client.get(f"/accounts/jobs/{job.pk}/").content.decode()
+    assert 'id="job-stuck"' in page and "已排队 5 分钟" in page
+    other = Job.objects.create(kind="forecast_model", created_by=org.mm2.user, status=Job.Status.RUNNING)
+    assert 'id="job-stuck"' not in client.get(f"/accounts/jobs/{job.pk}/").content.decode()
+    other.delete()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)  # the worker took it
+    assert 'id="job-stuck"' not in client.get(f"/accounts/jobs/{job.pk}/").content.decode()
