@@ -44,5 +44,5 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: rendered without the request's context, since what failed may be the context itself."""
+    """``handler500``: rendered without the request's context (no menu), since what failed may be that context."""
     return HttpResponse(loader.get_template("500.html").render(), status=500)
