@@ -60,6 +60,25 @@ def is_working_day(day: dt.date) -> bool:
     return bool(_statutory(day.year).is_working_day(day))
 
 
+def is_public_holiday(day: dt.date) -> bool:
+    """True on a day of a public holiday period (国庆, 春节 …, its weekend days included), not on an ordinary
+    weekend nor on a make-up working day. Official where the calendar holds the year, else the statutory days of
+    the estimate (module docstring); before 2004 :class:`CalendarError`."""
+    if is_official(day.year):
+        off, name = chinese_calendar.get_holiday_detail(day)
+        return bool(off and name)
+    if day.year < 2004:
+        raise CalendarError(f"{day.isoformat()}: 节假日历未覆盖该年份 / the holiday calendar does not cover {day.year}")
+    return day in _statutory(day.year)
+
+
+def first_working_day_from(day: dt.date) -> dt.date:
+    """``day`` itself when it is a working day, else the first working day after it."""
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
 def estimated_years(start: dt.date, end: dt.date) -> list[int]:
     """The years from ``start`` to ``end`` whose working days are estimated, not official."""
     return [y for y in range(start.year, end.year + 1) if not is_official(y)]

@@ -70,6 +70,8 @@ class RoundOut(Schema):
     target: dt.date
     phase: str | None
     deadline: dt.date
+    deadline_named: dt.date  # the policy's day (the 8th) before the holiday rule moved it to ``deadline``
+    self_report_deadline: dt.date
     locked: str
     model_ran_at: dt.datetime | None
     model_name: str
@@ -225,6 +227,8 @@ def current(request, month: str = ""):
         "target": rnd.target,
         "phase": phase.code if phase else None,
         "deadline": services.deadline(rnd),
+        "deadline_named": cycle.named_submit_day(rnd.target, services.policy()["cycle"]),
+        "self_report_deadline": cycle.self_report_deadline(rnd.target, services.policy()["cycle"]),
         "locked": services.lock_reason(rnd, staff.pk if staff and staff.is_cm else None),
         "model_ran_at": rnd.model_ran_at,
         "model_name": rnd.model_name,

@@ -106,13 +106,51 @@ def phase_on(day: dt.date, cycle: dict[str, Any]) -> Phase | None:
     return None
 
 
-def submit_deadline(target: dt.date, cycle: dict[str, Any]) -> dt.date:
-    """The last day a CM may hand in (and change) the forecast for ``target``."""
+HOLIDAY_RULES = ("after_holiday", "next_working_day", "keep")
+
+
+def holiday_rule(cycle: dict[str, Any]) -> str:
+    """The policy's ``[cycle] holiday_rule`` (missing: ``after_holiday``), checked: any other word is an error
+    naming the three."""
+    rule = cycle.get("holiday_rule", "after_holiday")
+    if rule not in HOLIDAY_RULES:
+        raise ValueError(f"[cycle] holiday_rule = {rule!r}: 应为 / must be one of {', '.join(HOLIDAY_RULES)}")
+    return rule
+
+
+def due_day(day: dt.date, cycle: dict[str, Any]) -> dt.date:
+    """A deadline or a task's due day as the policy's holiday rule moves it.
+
+    Why: the cycle names days of the month (by the 8th, the 6th, each Friday) and some fall in a public holiday —
+    the 6th and the 8th of February 2027 lie in the Spring Festival, the 6th of October in National Day — when
+    nobody is at work to submit or report. ``after_holiday`` (the default) moves a day inside a public holiday to
+    the first working day after it, as Chinese law counts a time limit whose last day is a holiday
+    (法定节假日顺延); ordinary weekends stay, since the cycle's days run through them. ``next_working_day`` moves
+    weekend days too; ``keep`` leaves every day as the policy names it.
+    """
+    from kejing.core import workdays
+
+    rule = holiday_rule(cycle)
+    if rule == "keep":
+        return day
+    if rule == "after_holiday" and not workdays.is_public_holiday(day):
+        return day
+    return workdays.first_working_day_from(day)
+
+
+def named_submit_day(target: dt.date, cycle: dict[str, Any]) -> dt.date:
+    """The submission day as the policy names it (the 8th of the working month), before the holiday rule."""
     return _day(working_month(target), int(cycle["submit_day"]))
 
 
+def submit_deadline(target: dt.date, cycle: dict[str, Any]) -> dt.date:
+    """The last day a CM may hand in (and change) the forecast for ``target`` (moved by :func:`due_day`)."""
+    return due_day(named_submit_day(target, cycle), cycle)
+
+
 def self_report_deadline(target: dt.date, cycle: dict[str, Any]) -> dt.date:
-    return _day(working_month(target), int(cycle["self_report_until_day"]))
+    """The last day a shop's POS may report its own forecast for ``target`` (moved by :func:`due_day`)."""
+    return due_day(_day(working_month(target), int(cycle["self_report_until_day"])), cycle)
 
 
 def week_start(day: dt.date) -> dt.date:

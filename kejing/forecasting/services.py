@@ -268,7 +268,8 @@ def _phase_tasks(rnd: Round) -> None:
         title = PHASE_TASK_TITLES.get(phase.code, phase.zh + " {m}").format(m=label, d=f"{deadline(rnd):%m-%d}")
         for cm_id in cms:
             if (cm_id, phase.code) not in have:
-                pending.append((phase.code, Task(staff_id=cm_id, kind=Task.Kind.OTHER, title=title, due=phase.end)))
+                due = cycle.due_day(phase.end, cyc)
+                pending.append((phase.code, Task(staff_id=cm_id, kind=Task.Kind.OTHER, title=title, due=due)))
     if pending:
         made = Task.objects.bulk_create([t for _, t in pending], batch_size=1000)
         PhaseTask.objects.bulk_create(
@@ -1746,8 +1747,9 @@ def open_week(monday: dt.date) -> int:
     have = set(PhaseTask.objects.filter(week=monday).values_list("task__staff_id", "phase"))
     cms = list(Staff.objects.filter(role=Role.CM, active=True, unit__industry="tobacco").values_list("pk", flat=True))
     pending = []
-    for item in policy()["cycle"]["weekly"]:
-        due = monday + dt.timedelta(days=int(item["weekday"]))
+    conf = policy()["cycle"]
+    for item in conf["weekly"]:
+        due = cycle.due_day(monday + dt.timedelta(days=int(item["weekday"])), conf)
         title = WEEKLY_TITLES.get(item["code"], item["zh"] + " {w}").format(w=f"{monday:%m-%d}")
         pending += [
             (item["code"], Task(staff_id=cm, kind=Task.Kind.OTHER, title=title, due=due))

@@ -117,6 +117,8 @@ def home(request):
     }
     if rnd:
         ctx["deadline"] = services.deadline(rnd)
+        named = cycle.named_submit_day(rnd.target, conf)
+        ctx["deadline_named"] = named if named != ctx["deadline"] else None  # moved by the holiday rule
         if staff and staff.is_cm:
             ctx["lock"] = services.lock_reason(rnd, staff.pk)
             ctx["tasks"] = (

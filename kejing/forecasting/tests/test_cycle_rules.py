@@ -39,6 +39,30 @@ def test_targets_and_deadlines():
     assert cycle.week_start(dt.date(2026, 11, 27)) == dt.date(2026, 11, 23)  # a Friday -> its Monday
 
 
+def test_a_deadline_in_a_public_holiday_moves_to_the_first_working_day_after(official_to_2026):
+    # National Day 2026 (official calendar): 1-7 October off, Thursday 8 October worked. The round for November
+    # 2026 is worked in October: the shops' reports are due on the 6th, a Tuesday of the holiday -> Thursday 8th;
+    # the CMs' submission on the 8th stays where it is
+    nov = dt.date(2026, 11, 1)
+    assert cycle.self_report_deadline(nov, CYCLE) == dt.date(2026, 10, 8)
+    assert cycle.submit_deadline(nov, CYCLE) == dt.date(2026, 10, 8)
+    assert cycle.named_submit_day(nov, CYCLE) == dt.date(2026, 10, 8)
+    # Spring Festival 2046 (estimated: the eve Monday 5 February, the festival Tuesday 6th to Thursday 8th off):
+    # the round for March 2046, worked in February: the 6th and the 8th both -> Friday 9th
+    mar = dt.date(2046, 3, 1)
+    assert cycle.self_report_deadline(mar, CYCLE) == dt.date(2046, 2, 9)
+    assert cycle.submit_deadline(mar, CYCLE) == dt.date(2046, 2, 9)
+    assert cycle.named_submit_day(mar, CYCLE) == dt.date(2046, 2, 8)
+    # an ordinary weekend is not moved: Sunday 8 November 2026 stays (the cycle's days run through weekends) ...
+    dec = dt.date(2026, 12, 1)
+    assert cycle.submit_deadline(dec, CYCLE) == dt.date(2026, 11, 8)
+    # ... unless the policy says next_working_day (Monday 9th); "keep" leaves a holiday as it is too
+    assert cycle.submit_deadline(dec, {**CYCLE, "holiday_rule": "next_working_day"}) == dt.date(2026, 11, 9)
+    assert cycle.self_report_deadline(nov, {**CYCLE, "holiday_rule": "keep"}) == dt.date(2026, 10, 6)
+    with pytest.raises(ValueError, match="after_holiday, next_working_day, keep"):
+        cycle.due_day(dt.date(2026, 10, 6), {**CYCLE, "holiday_rule": "monday"})
+
+
 @pytest.mark.parametrize(
     "cm,self_,model,expected",
     [

@@ -79,3 +79,36 @@ def test_open_due_command(ledger, capsys):
     assert "2026-12" in out and "6" in out
     assert main(["cycle", "open-due", "--date", "2026-11-04"]) == 0
     assert "round exists" in capsys.readouterr().out
+
+
+def test_the_spring_festival_moves_the_deadline_and_the_tasks_due_in_it(
+    org, login, client, token_for, monkeypatch, official_to_2026
+):
+    """The round for March 2046 is worked in February 2046, whose Spring Festival (estimated) is off from Monday
+    5th to Thursday 8th: the submission (8th) and the shops' reports (6th) move to Friday 9th, as do the phase tasks
+    due on the 6th and the 8th and the Monday meeting of the 5th; the visits phase ending Friday 16th and the
+    Friday summary of the 9th stay. On the 9th the CM may still change his figures, on the 10th not."""
+    from django.utils import timezone
+
+    day = {"today": dt.date(2046, 2, 7)}
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: day["today"])
+    services.load_specs()
+    rnd = services.open_round(dt.date(2046, 3, 1))
+    services.open_week(dt.date(2046, 2, 5))
+    due = {p.phase: p.task.due for p in PhaseTask.objects.filter(task__staff=org.cm1).select_related("task")}
+    assert due["forecast"] == due["submit"] == dt.date(2046, 2, 9)
+    assert due["visits"] == dt.date(2046, 2, 16)
+    assert due["monday_meeting"] == due["friday_summary"] == dt.date(2046, 2, 9)
+    assert services.deadline(rnd) == dt.date(2046, 2, 9)
+    page = login(org.cm1).get("/forecasting/?month=2046-03").content.decode()
+    assert 'id="deadline-moved"' in page and "由 02-08 顺延" in page
+    api = client.get("/api/forecasting/rounds/current?month=2046-03", **token_for(org.cm1)).json()
+    assert (api["deadline"], api["deadline_named"], api["self_report_deadline"]) == (
+        "2046-02-09",
+        "2046-02-08",
+        "2046-02-09",
+    )
+    day["today"] = dt.date(2046, 2, 9)
+    assert services.lock_reason(rnd, org.cm1.pk) == ""
+    day["today"] = dt.date(2046, 2, 10)
+    assert services.lock_reason(rnd, org.cm1.pk) == "deadline"
