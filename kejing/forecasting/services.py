@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -372,12 +373,20 @@ def set_key_customers(user, cm: Staff, customer_ids: Iterable[int], suggested: b
 _GROUPED_WHOLE = re.compile(r"\d{1,3}(,\d{3})+")
 
 
+_WHOLE_DECIMAL = re.compile(r"(\d+)\.0+")
+
+
 def _whole_text(value: Any) -> str:
-    """The text of a quantity cell with its thousands commas taken out when they group it properly (``1,200``
-    -> ``1200``; ``1,20`` stays as it is and is refused by whoever reads it). Why: a ledger or supply file saved
-    from a spreadsheet keeps the number format, and every row of it was refused."""
-    text = str(value).strip()
-    return text.replace(",", "") if _GROUPED_WHOLE.fullmatch(text) else text
+    """The text of a quantity cell as the digits of a whole number where it is one: full-width digits read as
+    digits (``１２``, typed with a Chinese input method), thousands commas taken out when they group it properly
+    (``1,200`` -> ``1200``; ``1,20`` stays as it is and is refused by whoever reads it), and a decimal part of
+    zeros dropped (``12.0``, ``12.00``; ``12.5`` stays and is refused). Why: a ledger or supply file saved from a
+    spreadsheet or another system keeps its number format (``#,##0``, two decimals), and every row was refused."""
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if _GROUPED_WHOLE.fullmatch(text.split(".")[0]):
+        text = text.replace(",", "")
+    whole = _WHOLE_DECIMAL.fullmatch(text)
+    return whole.group(1) if whole else text
 
 
 def _quantity(value: Any, field: str, errors: dict[str, str], limit: int | None = None) -> int | None:

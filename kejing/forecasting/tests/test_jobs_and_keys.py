@@ -340,3 +340,12 @@ def test_ledger_import_reads_quantities_with_thousands_commas(cycle_data):
     bad = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text.replace('"1,200"', '"1,20"')))
     assert not bad["ok"] and [(e["row"], e["field"]) for e in bad["errors"]] == [(2, "demand")]
     assert "'1,20'" in bad["errors"][0]["message"]
+    # another system's two decimals ("1,200.00", "950.0") and full-width digits typed with a Chinese input method
+    # ("１２") are whole numbers too; "12.5" is not, and is named
+    text2 = '客户编码,规格编码,月份,需求量,供货量\nC1,JF01,2026-02,"1,200.00",950.0\nC2,YL01,2026-02,１２,0.00\n'
+    report = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text2), dry_run=False)
+    assert report["ok"] and report["created"] == 2, report
+    rows = set(LedgerEntry.objects.filter(month=dt.date(2026, 2, 1)).values_list("spec__code", "demand", "supplied"))
+    assert rows == {("JF01", 1200, 950), ("YL01", 12, 0)}
+    half = services.import_ledger(org.admin.user, cycle_fixtures.csv_table(text2.replace("950.0", "12.5")))
+    assert not half["ok"] and [(e["row"], e["field"]) for e in half["errors"]] == [(2, "supplied")]
