@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# year first: 2024-01, 2024-1-15, 2024/01/15, 2024.01, 202401, 20240115, 2024M01, 2024年1月, 2024年1月15日,
-# 2024-01-15 00:00:00, 2024-01-15T00:00:00Z
+# year first: 2024-01, 2024-1-15, 2024/01/15, 2024.01, 202401, 20240115, 2024M01, 2024年1月, 2024年1月份,
+# 2024年1月15日, 2024-01-15 00:00:00, 2024-01-15T00:00:00Z
 _YEAR_FIRST = (
-    r"^(?P<y>\d{4})\s*(?:[-/.年Mm]\s*)?(?P<m>\d{1,2})\s*月?"
+    r"^(?P<y>\d{4})\s*(?:[-/.年Mm]\s*)?(?P<m>\d{1,2})\s*(?:月份?)?"
     r"(?:\s*[-/.]?\s*(?P<d>\d{1,2})\s*日?)?(?:[ T].*)?$"
 )
 # a quarter (1998 Q1, 1998Q1, 1998-Q1, 2024年第1季度) is its first month; an ISO week (1991 W06, 2024-W01) its Monday
@@ -222,7 +222,8 @@ def _parts(raw: pd.Series, groups: np.ndarray | None, periods: bool) -> Parts:
     codes, uniq = pd.factorize(raw)
     if (codes < 0).any():
         raise _first_bad(codes < 0, raw)
-    text = pd.Series(uniq, dtype=object).astype(str).str.strip()
+    # full-width digits and signs (２０２６－１１, typed with a Chinese input method) read as their ASCII forms
+    text = pd.Series(uniq, dtype=object).astype(str).str.normalize("NFKC").str.strip()
     number = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5}")), errors="coerce")
     if ((number >= _SERIALS[0]) & (number < _SERIALS[1])).all():  # serials written as text ("45292")
         return _from_serials(raw, number.to_numpy(dtype=np.int64)[codes])
