@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kejing import DEFAULT_DEMO_PASSWORD
+from kejing.core.db import analyze
 from kejing.core.pinyin import pinyin_keys
 from kejing.core.validators import credit_code_with_check
 from kejing.customers.models import ChangeRequest, ComplianceRecord, Contact, Customer
@@ -389,6 +390,7 @@ def build(
 
     _activity(b, admin)
     _modules(b)
+    analyze()  # PostgreSQL: statistics of the loaded tables, not of the empty ones (kejing.core.db)
     b.result.counts = {
         "customers": Customer.objects.count(),
         "staff": Staff.objects.count(),

@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from kejing.core.db import analyze
 from kejing.customers.models import Customer
 from kejing.org.models import OrgUnit, Role, Staff
 
@@ -274,6 +275,8 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
             for index in LedgerEntry._meta.indexes:
                 cols = ", ".join(qn(LedgerEntry._meta.get_field(f).column) for f in index.fields)
                 cur.execute(f"CREATE INDEX {qn(index.name)} ON {qn(table)} ({cols})")
+    # the rounds below query the ledger by shop and unit: the planner must know it is no longer empty
+    analyze(table, UnitHistory._meta.db_table, Customer._meta.db_table, OrgUnit._meta.db_table)
 
     # -- key customers: the valuable half of each CM's shops, informants always -------------------------------
     price = np.array([float(s.price) for s in specs])
