@@ -47,6 +47,14 @@ def _statutory(year: int):
     return holidays.China(years=year)
 
 
+def _estimate(day: dt.date):
+    """The estimated calendar of ``day``'s year (a year the official calendar does not hold); before the
+    official calendar's first year (2004) :class:`CalendarError`."""
+    if day.year < 2004:
+        raise CalendarError(f"{day.isoformat()}: 节假日历未覆盖该年份 / the holiday calendar does not cover {day.year}")
+    return _statutory(day.year)
+
+
 def is_working_day(day: dt.date) -> bool:
     """True on a working day: a weekday that is not a public holiday, or a make-up working Saturday/Sunday.
 
@@ -55,9 +63,7 @@ def is_working_day(day: dt.date) -> bool:
     """
     if is_official(day.year):
         return bool(chinese_calendar.is_workday(day))
-    if day.year < 2004:
-        raise CalendarError(f"{day.isoformat()}: 节假日历未覆盖该年份 / the holiday calendar does not cover {day.year}")
-    return bool(_statutory(day.year).is_working_day(day))
+    return bool(_estimate(day).is_working_day(day))
 
 
 def is_public_holiday(day: dt.date) -> bool:
@@ -67,9 +73,7 @@ def is_public_holiday(day: dt.date) -> bool:
     if is_official(day.year):
         off, name = chinese_calendar.get_holiday_detail(day)
         return bool(off and name)
-    if day.year < 2004:
-        raise CalendarError(f"{day.isoformat()}: 节假日历未覆盖该年份 / the holiday calendar does not cover {day.year}")
-    return day in _statutory(day.year)
+    return day in _estimate(day)
 
 
 def first_working_day_from(day: dt.date) -> dt.date:
