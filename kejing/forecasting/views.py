@@ -103,10 +103,19 @@ def home(request):
     staff = get_staff(request.user)
     rnd = _round_from(request)
     month = cycle.working_month(rnd.target) if rnd else cycle.month_start(today)
-    phases = [
-        {"label": p.label(_lang()), "start": p.start, "end": p.end, "now": p.contains(today), "past": p.end < today}
-        for p in cycle.phases(month, conf)
-    ]
+    phases = []
+    for p in cycle.phases(month, conf):
+        due = cycle.due_day(p.end, conf)  # the phase's tasks fall due here (the holiday rule)
+        phases.append(
+            {
+                "label": p.label(_lang()),
+                "start": p.start,
+                "end": p.end,
+                "due": due if due != p.end else None,
+                "now": p.contains(today),
+                "past": p.end < today,
+            }
+        )
     ctx: dict[str, Any] = {
         "rnd": rnd,
         "phases": phases,

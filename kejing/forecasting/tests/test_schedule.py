@@ -102,6 +102,9 @@ def test_the_spring_festival_moves_the_deadline_and_the_tasks_due_in_it(
     assert services.deadline(rnd) == dt.date(2046, 2, 9)
     page = login(org.cm1).get("/forecasting/?month=2046-03").content.decode()
     assert 'id="deadline-moved"' in page and "由 02-08 顺延" in page
+    # the phase table keeps the named days and says where their tasks fall due: the forecast (to the 6th) and the
+    # submission (to the 8th) on the 9th; the visits phase (to Friday 16th) has nothing to add
+    assert page.count('class="muted phase-due"') == 2 and page.count("任务 02-09 到期") == 2
     api = client.get("/api/forecasting/rounds/current?month=2046-03", **token_for(org.cm1)).json()
     assert (api["deadline"], api["deadline_named"], api["self_report_deadline"]) == (
         "2046-02-09",
