@@ -1,10 +1,30 @@
+from django import forms
 from django.contrib import admin
 
 from .models import ApiToken, AuditLog, Job, PolicyDocument
+from .policies import problems
+
+
+class PolicyDocumentForm(forms.ModelForm):
+    """The admin's form: a document whose words the module reading it does not know is refused on save, with
+    what is wrong, instead of failing later on every page that reads it."""
+
+    class Meta:
+        model = PolicyDocument
+        fields = ("industry", "name", "version", "effective_from", "title", "data", "source_file", "loaded_at")
+
+    def clean(self):
+        data = super().clean()
+        if isinstance(data.get("data"), dict):
+            found = problems(data.get("name", ""), data["data"])
+            if found:
+                self.add_error("data", "; ".join(found))
+        return data
 
 
 @admin.register(PolicyDocument)
 class PolicyDocumentAdmin(admin.ModelAdmin):
+    form = PolicyDocumentForm
     list_display = ("industry", "name", "version", "effective_from", "title", "loaded_at")
     list_filter = ("industry", "name")
 

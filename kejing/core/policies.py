@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import PolicyDocument
-from .policy import load_policy, policy_files
+from .policy import PolicyError, load_policy, policy_files
 
 # Per-process cache. Saving a document clears it in the process that saved; other web processes and workers pick
 # the change up within CACHE_SECONDS.
@@ -41,11 +41,31 @@ def get_policy(industry: str, name: str, on: dt.date | None = None) -> dict[str,
     return data
 
 
+def problems(name: str, data: dict[str, Any]) -> list[str]:
+    """What the module that reads policy documents called ``name`` finds wrong with ``data`` (``[]`` when
+    nothing, or when no module checks that name). A module names its check in its ``AppConfig.policy_checks``
+    (``{"forecasting": "kejing.forecasting.services.check_policy"}``), so core need not know every rule.
+    The admin site refuses to save a document with problems, and ``load_policy_files`` a file."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    found: list[str] = []
+    for config in apps.get_app_configs():
+        path = getattr(config, "policy_checks", {}).get(name)
+        if path:
+            found += import_string(path)(data)
+    return found
+
+
 @transaction.atomic
 def load_policy_files() -> list[str]:
-    """Load every policy file version not yet in the database; returns what was added (idempotent)."""
+    """Load every policy file version not yet in the database; returns what was added (idempotent). A file with
+    :func:`problems` is refused with them (:class:`PolicyError`), and nothing is loaded."""
     added = []
     for pf in policy_files(settings.KEJING_POLICY_DIR):
+        found = problems(pf.name, _jsonable(pf.data))
+        if found:
+            raise PolicyError(f"{pf.path.name}: " + "; ".join(found))
         _, created = PolicyDocument.objects.get_or_create(
             industry=pf.industry,
             name=pf.name,

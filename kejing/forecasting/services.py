@@ -73,24 +73,24 @@ def merge_order() -> list[str]:
     return list(policy()["merge"]["order"])
 
 
-def festival_setting() -> str:
+def festival_setting(pol: dict[str, Any] | None = None) -> str:
     """The policy's Spring Festival move for the model forecast (``[model] spring_festival``: auto, on or off;
     missing = auto), checked; the engine takes the word as it is. A company that knows its sales follow the lunar
     festival sets "on" so that the move does not wait for the history to prove it (docs/forecasting.md)."""
     from .engine.models import festival_word
 
-    value = policy()["model"].get("spring_festival", "auto")
+    value = (pol if pol is not None else policy()).get("model", {}).get("spring_festival", "auto")
     try:
         return festival_word(value)
     except ValueError as exc:
         raise ForecastError(f"预测政策 [model] spring_festival / forecasting policy: {exc}") from None
 
 
-def trading_days_setting() -> bool:
+def trading_days_setting(pol: dict[str, Any] | None = None) -> bool:
     """The policy's trading-day switch for the model forecast (``[model] trading_days``: true or false; missing =
     true): whether the engine may take the effect of a month's weekday make-up out of the history where the F
     test finds one (docs/forecasting-engine.md). A company whose orders do not follow the week sets false."""
-    value = policy()["model"].get("trading_days", True)
+    value = (pol if pol is not None else policy()).get("model", {}).get("trading_days", True)
     if not isinstance(value, bool):
         raise ForecastError(
             f"预测政策 [model] trading_days 应为 true 或 false / forecasting policy: [model] trading_days must be "
@@ -99,7 +99,7 @@ def trading_days_setting() -> bool:
     return value
 
 
-def festival_window_setting() -> int:
+def festival_window_setting(pol: dict[str, Any] | None = None) -> int:
     """The policy's festival buying window (``[model] festival_window_days``: whole days, 0 to 45; missing = 0):
     where the Spring Festival is moved, the engine may also read it as buying spread over that many days before
     the festival, split between January and February by the days each holds, and keeps whichever of that and
@@ -109,9 +109,47 @@ def festival_window_setting() -> int:
     from .engine.models import festival_window_days
 
     try:
-        return festival_window_days(policy()["model"].get("festival_window_days", 0))
+        model = (pol if pol is not None else policy()).get("model", {})
+        return festival_window_days(model.get("festival_window_days", 0))
     except ValueError as exc:
         raise ForecastError(f"预测政策 [model] festival_window_days / forecasting policy: {exc}") from None
+
+
+MERGE_SOURCES = ("cm", "self", "model")
+
+
+def check_policy(data: dict[str, Any]) -> list[str]:
+    """What is wrong with a forecasting policy document (``[]`` when nothing is): the words and numbers the cycle
+    and the model test when they run, checked when the document is saved in the admin site or loaded from a file
+    (``ForecastingConfig.policy_checks``, :func:`kejing.core.policies.problems`).
+
+    Why: a word the code does not know (``holiday_rule = "monday"``, ``spring_festival = "yes"``) otherwise
+    surfaced only when a page or the monthly job read it, as a server error on every cycle page."""
+    problems = []
+    for setting in (festival_setting, trading_days_setting, festival_window_setting):
+        try:
+            setting(data)
+        except ForecastError as exc:
+            problems += list(exc.errors.values())
+    cyc = data.get("cycle", {})
+    try:
+        cycle.holiday_rule(cyc)
+    except ValueError as exc:
+        problems.append(f"预测政策 / forecasting policy: {exc}")
+    for key in ("submit_day", "self_report_until_day"):
+        value = cyc.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= abs(value) <= 31:
+            problems.append(
+                f"预测政策 [cycle] {key} 应为 1–31 的整数(负数从月末倒数)/ forecasting policy: [cycle] {key} must be "
+                f"a whole day 1-31 (negative: from the month's end), not {value!r}"
+            )
+    order = data.get("merge", {}).get("order", list(MERGE_SOURCES))
+    if not order or len(set(order)) != len(order) or not set(order) <= set(MERGE_SOURCES):
+        problems.append(
+            f"预测政策 [merge] order 应取自 / forecasting policy: [merge] order takes each of "
+            f"{', '.join(MERGE_SOURCES)} at most once, not {order!r}"
+        )
+    return problems
 
 
 def model_settings():
