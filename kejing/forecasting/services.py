@@ -427,6 +427,13 @@ def _whole_text(value: Any) -> str:
     return whole.group(1) if whole else text
 
 
+def _is_total_row(row: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether a file's row is a 合计/小计 row (one of its ``keys`` cells is a total word, ``core.tabular``): the
+    sum of other rows in a report saved from another system, never a shop's, a spec's or an area's figures. The
+    ledger, supply and limit files leave such rows out instead of refusing them as unknown codes."""
+    return any(is_total_word(row.get(k) or "") for k in keys)
+
+
 def _quantity(value: Any, field: str, errors: dict[str, str], limit: int | None = None) -> int | None:
     if value is None or value == "":
         return None
@@ -1081,6 +1088,8 @@ def set_supply(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header:
     header_map = _checked_header(header, SUPPLY_COLUMNS, ("spec", "area", "quantity"))
     for number, raw in rows:
         row = _fields(raw, header_map)
+        if _is_total_row(row, ("spec", "area")):
+            continue
         values = {f: str(row.get(f) or "").strip() for f in SUPPLY_COLUMNS}
         spec = spec_by_code.get(values["spec"])
         area = allowed.get(values["area"])
@@ -1204,6 +1213,8 @@ def set_limits(user, rnd: Round, rows: list[tuple[int, dict[str, str]]], header:
     parsed: dict[tuple[int, int], tuple[int, Customer, Spec, int | None, int | None]] = {}
     for number, raw in rows:
         row = {f: (v or "").strip() for f, v in _fields(raw, header_map).items()}
+        if _is_total_row(row, ("customer", "spec")):
+            continue
         c = customers.get(row.get("customer", ""))
         s = spec_by_code.get(row.get("spec", ""))
         if c is None:
@@ -1631,8 +1642,7 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
     totals: list[int] = []
     for number, raw in table.rows:
         row = _fields(raw, header_map)
-        if any(is_total_word(row.get(k, "")) for k in ("customer", "spec", "month")):
-            # a 合计/小计 row of a report saved from another system: the sum of other rows, not a shop's figures
+        if _is_total_row(row, ("customer", "spec", "month")):
             totals.append(number)
             continue
         c = customers.get(row.get("customer", "").strip())

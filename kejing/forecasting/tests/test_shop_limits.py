@@ -361,3 +361,18 @@ def test_a_supply_file_is_read_like_the_other_imports(three, login):
     assert "未知的列 备注" in text and not Supply.objects.filter(round=rnd).exists()
     client.post(page, {"month": "2026-12", "file": _csv("Spec,AREA,供应量（条）\nJF01,T,30\n", "s.csv")})
     assert Supply.objects.get(round=rnd, spec__code="JF01").quantity == 30
+
+
+def test_rows_of_totals_in_the_supply_and_limit_files_are_left_out(three, login, client, token_for):
+    """Another system's supply report ends with 合计 30 (= the one spec's 30); the limit report has a 小计 row under
+    its shop. Both were refused as an unknown spec / customer; now the sums are left out and the rest is saved."""
+    org, rnd = three.org, three.round
+    login(org.center).post(
+        "/forecasting/supply/",
+        {"month": "2026-12", "file": _csv("规格编码,区域编码,供应量\nJF01,T,30\n合计,,30\n", "s.csv")},
+    )
+    assert list(Supply.objects.filter(round=rnd).values_list("spec__code", "quantity")) == [("JF01", 30)]
+    upload = _csv("客户编码,规格编码,上限,最低量\nC2,JF01,9,2\n小计,,9,2\n", "l.csv")
+    resp = client.post("/api/forecasting/limits/import?month=2026-12", {"file": upload}, **token_for(org.center))
+    assert resp.status_code == 200 and resp.json() == {"changed": 1}, resp.content
+    assert ShopLimit.objects.get().cap == 9
