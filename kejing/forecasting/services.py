@@ -47,6 +47,7 @@ from .models import (
     ShopKey,
     ShopLimit,
     ShopSurvey,
+    Source,
     Spec,
     SpecialOrder,
     Submission,
@@ -115,9 +116,6 @@ def festival_window_setting(pol: dict[str, Any] | None = None) -> int:
         raise ForecastError(f"预测政策 [model] festival_window_days / forecasting policy: {exc}") from None
 
 
-MERGE_SOURCES = ("cm", "self", "model")
-
-
 def check_policy(data: dict[str, Any]) -> list[str]:
     """What is wrong with a forecasting policy document (``[]`` when nothing is): the words and numbers the cycle
     and the model test when they run, checked when the document is saved in the admin site or loaded from a file
@@ -143,11 +141,12 @@ def check_policy(data: dict[str, Any]) -> list[str]:
                 f"预测政策 [cycle] {key} 应为 1–31 的整数(负数从月末倒数)/ forecasting policy: [cycle] {key} must be "
                 f"a whole day 1-31 (negative: from the month's end), not {value!r}"
             )
-    order = data.get("merge", {}).get("order", list(MERGE_SOURCES))
-    if not order or len(set(order)) != len(order) or not set(order) <= set(MERGE_SOURCES):
+    sources = [s.value for s in Source if s.value]  # the line's sources: cm, self, model
+    order = data.get("merge", {}).get("order", sources)
+    if not order or len(set(order)) != len(order) or not set(order) <= set(sources):
         problems.append(
             f"预测政策 [merge] order 应取自 / forecasting policy: [merge] order takes each of "
-            f"{', '.join(MERGE_SOURCES)} at most once, not {order!r}"
+            f"{', '.join(sources)} at most once, not {order!r}"
         )
     return problems
 

@@ -60,21 +60,26 @@ def _lang() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh"
 
 
-def _round_from(request) -> Round | None:
+def _asked_month(request) -> tuple[str | None, dt.date | None]:
+    """The ``month`` the request names (as written) and the round target it means: that month, this cycle's
+    target when none is named, ``None`` when the text is no month."""
     month = request.GET.get("month") or request.POST.get("month")
-    target = cycle.parse_month(month) if month else cycle.target_of(timezone.localdate())
+    return month, cycle.parse_month(month) if month else cycle.target_of(timezone.localdate())
+
+
+def _round_from(request) -> Round | None:
+    target = _asked_month(request)[1]
     return Round.objects.filter(target=target).first() if target else None
 
 
 def _round_or_404(request) -> Round:
     """The round asked for (this cycle's by default). A round not yet open is a page saying so, with the way to the
     cycle page (where the center opens it), not a bare 404: the menu links here before the 1st's round exists."""
-    rnd = _round_from(request)
+    month, target = _asked_month(request)
+    if target is None:
+        raise NotHere(_("“%(month)s” is not a month (write it as 2026-12).") % {"month": month})
+    rnd = Round.objects.filter(target=target).first()
     if rnd is None:
-        month = request.GET.get("month") or request.POST.get("month")
-        target = cycle.parse_month(month) if month else cycle.target_of(timezone.localdate())
-        if target is None:
-            raise NotHere(_("“%(month)s” is not a month (write it as 2026-12).") % {"month": month})
         raise NotHere(
             _("The round for %(month)s has not been opened yet.") % {"month": f"{target:%Y-%m}"},
             link=(reverse("forecasting:home"), _("Monthly cycle")),
