@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from kejing.core import audit
+
 from .models import (
     Comment,
     Feedback,
@@ -17,9 +19,25 @@ from .models import (
 
 @admin.register(Spec)
 class SpecAdmin(admin.ModelAdmin):
+    """The catalogue as an administrator sees it; a change here is audited like one on the catalogue page."""
+
     list_display = ("code", "brand", "name", "price_class", "price", "launched", "discontinued")
     list_filter = ("price_class", "brand")
     search_fields = ("code", "name", "brand")
+
+    def save_model(self, request, obj, form, change):
+        fields = [f for f in form.changed_data if f in form.fields]
+        before = {f: form.initial.get(f) for f in fields} if change else {}
+        super().save_model(request, obj, form, change)
+        changes = {f: [before.get(f), getattr(obj, f)] for f in fields}
+        if changes:
+            audit.record(
+                actor=request.user,
+                action="spec_update" if change else "spec_create",
+                obj=obj,
+                changes=changes,
+                note="admin",
+            )
 
 
 @admin.register(LedgerEntry)

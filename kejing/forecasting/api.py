@@ -18,13 +18,13 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
-from kejing.core import uploads
+from kejing.core import audit, uploads
 from kejing.core.models import Job
 from kejing.core.tabular import TableError, read_table
 from kejing.customers.selectors import visible_customers
 from kejing.org.scoping import get_staff
 
-from . import cycle, selectors, services
+from . import cycle, selectors, services, spec_catalogue
 from .models import ForecastLine, KeyCustomer, Round, ShopKey, SpecialOrder, WeeklyReport
 
 router = Router(tags=["forecasting"])
@@ -815,4 +815,90 @@ def save_survey(request, customer_id: int, body: SurveyIn):
         "purchase_amount": str(s.purchase_amount),
         "gross_profit": str(s.gross_profit),
         "note": s.note,
+    }
+
+
+# -- the spec catalogue -----------------------------------------------------------------------------------------
+class SpecOut(Schema):
+    code: str
+    brand: str
+    name: str
+    price_class: str
+    price: str
+    packs_per_unit: int
+    launched: dt.date | None
+    discontinued: dt.date | None
+    state: str  # on_sale, new, upcoming or discontinued, today
+
+
+class SpecIn(Schema):
+    """Fields to set; a field left out keeps its value (a new code needs brand, name, price_class and price).
+    ``launched`` / ``discontinued``: ``2026-03-01`` or a month (``2026-03``); ``""`` clears the date."""
+
+    brand: str | None = None
+    name: str | None = None
+    price_class: str | None = None
+    price: str | None = None
+    packs_per_unit: int | None = None
+    launched: str | None = None
+    discontinued: str | None = None
+
+
+class SpecSaved(Schema):
+    spec: SpecOut
+    changes: dict[str, list[Any]]
+
+
+def _spec_out(s, today: dt.date) -> dict[str, Any]:
+    return {
+        "code": s.code,
+        "brand": s.brand,
+        "name": s.name,
+        "price_class": s.price_class,
+        "price": str(s.price),
+        "packs_per_unit": s.packs_per_unit,
+        "launched": s.launched,
+        "discontinued": s.discontinued,
+        "state": spec_catalogue.state_of(s, today),
+    }
+
+
+@router.get("/specs", response=list[SpecOut], summary="The cigarette spec catalogue (anyone signed in)")
+def spec_list(request, q: str = "", brand: str = "", price_class: str = "", state: str = ""):
+    """``state``: ``on_sale`` (new ones included), ``new``, ``upcoming`` or ``discontinued``, today."""
+    today = timezone.localdate()
+    return [_spec_out(s, today) for s in spec_catalogue.listed(q, brand, price_class, state, day=today)]
+
+
+# before "/specs/{code}": Django resolves the first pattern that matches, and "import" would be a code
+@router.post(
+    "/specs/import",
+    response={200: dict, 400: Message, 403: Message},
+    summary="Check (dry_run, the default) or import a catalogue file (xlsx/csv); marketing center",
+)
+@_forbidden_as_403
+def spec_import(request, file: File[UploadedFile], dry_run: bool = True):
+    """The page's file: every row checked first, one bad row and nothing is written; the report lists the errors
+    by row and column, or each spec added or changed with its fields' before and after."""
+    spec_catalogue.require_editor(request.user)
+    try:
+        table = read_table(file, filename=file.name)
+    except TableError as exc:
+        raise HttpError(400, str(exc)) from exc
+    return spec_catalogue.import_specs(request.user, table, dry_run=dry_run, filename=file.name)
+
+
+@router.put(
+    "/specs/{code}",
+    response={200: SpecSaved, 400: Message, 403: Message},
+    summary="Add a spec or change some of its fields (marketing center); audited",
+)
+@_forbidden_as_403
+def spec_save(request, code: str, body: SpecIn):
+    """Checked as one row of a catalogue file; any bad field -> 400 naming it, nothing written."""
+    fields = {k: v for k, v in body.dict().items() if v is not None}
+    spec, changes = spec_catalogue.save_spec(request.user, code, fields)
+    return {
+        "spec": _spec_out(spec, timezone.localdate()),
+        "changes": {k: [audit.plain(a), audit.plain(b)] for k, (a, b) in changes.items()},
     }

@@ -10,7 +10,10 @@ class ForecastingConfig(AppConfig):
     # Only staff of these industries see the module's menu entries.
     industries = ("tobacco",)
     # Checks of a policy document of these names before it is saved or loaded (kejing.core.policies.problems).
-    policy_checks = {"forecasting": "kejing.forecasting.services.check_policy"}
+    policy_checks = {
+        "forecasting": "kejing.forecasting.services.check_policy",
+        "cigarettes": "kejing.forecasting.spec_catalogue.check_policy",
+    }
     nav_items: list[tuple[str, str, str]] = [
         ("forecasting:home", _("Monthly cycle"), "cm"),
         ("forecasting:home", _("Forecasts"), "manager"),

@@ -5,7 +5,7 @@ Both charts take plain numbers (``None`` = no figure) and return markup that sca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -61,8 +61,11 @@ def line_chart(
     return mark_safe("".join(parts))
 
 
-def bar_chart(rows: Sequence[tuple[str, float | None]], title: str = "") -> SafeString:
-    """Horizontal bars, one per group (a region unit, a CM …), with the value written at the end."""
+def bar_chart(
+    rows: Sequence[tuple[str, float | None]], title: str = "", fmt: Callable[[float], str] = _pct
+) -> SafeString:
+    """Horizontal bars, one per group (a region unit, a CM …), with the value written at the end by ``fmt`` (a
+    ratio as a percentage unless told otherwise: the catalogue page draws cartons)."""
     rows = [(label, v) for label, v in rows if v is not None]
     if not rows:
         return mark_safe("")
@@ -84,6 +87,6 @@ def bar_chart(rows: Sequence[tuple[str, float | None]], title: str = "") -> Safe
             f'<text x="{left - 6}" y="{top + bar - 4}" text-anchor="end" fill="#1f2933">{escape(label[:9])}</text>'
         )
         parts.append(f'<rect x="{x0:.1f}" y="{top}" width="{max(x1 - x0, 1):.1f}" height="{bar}" fill="{colour}"/>')
-        parts.append(f'<text x="{x1 + 4:.1f}" y="{top + bar - 4}" fill="#1f2933">{_pct(v)}</text>')
+        parts.append(f'<text x="{x1 + 4:.1f}" y="{top + bar - 4}" fill="#1f2933">{escape(fmt(v))}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))

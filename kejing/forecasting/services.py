@@ -1656,7 +1656,15 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
                 }
             )
         if s is None:
-            errors.append({"row": number, "field": "spec", "message": "未知的卷烟规格 / unknown spec"})
+            errors.append(
+                {
+                    "row": number,
+                    "field": "spec",
+                    "message": (
+                        "未知的卷烟规格,请先在卷烟规格目录中添加 / unknown spec: add it to the spec catalogue first"
+                    ),
+                }
+            )
         if month is None:
             errors.append(
                 {

@@ -30,6 +30,9 @@ urlpatterns = [
     path("meeting/", views.meeting, name="meeting"),
     path("weekly/", views.weekly, name="weekly"),
     path("special/", views.special_orders, name="special"),
+    path("specs/", views.specs, name="specs"),
+    path("specs/new/", views.spec_detail, name="spec_new"),
+    path("specs/<int:spec_id>/", views.spec_detail, name="spec_detail"),
     path("survey/", views.survey, name="survey"),
     path("survey/<int:customer_id>/", views.survey_customer, name="survey_customer"),
 ]

@@ -29,7 +29,7 @@ from kejing.customers.models import Customer
 from kejing.customers.selectors import visible_customers
 from kejing.org.scoping import get_staff, unit_scope
 
-from . import charts, cycle, selectors, services
+from . import charts, cycle, selectors, services, spec_catalogue
 from .models import (
     Comment,
     Feedback,
@@ -37,6 +37,7 @@ from .models import (
     KeyCustomer,
     LedgerEntry,
     PhaseTask,
+    PriceClass,
     Round,
     ShopKey,
     ShopLimit,
@@ -1233,4 +1234,158 @@ def survey_customer(request, customer_id: int):
         request,
         "forecasting/survey_customer.html",
         {"c": customer, "month": month, "specs": specs, "survey": survey, "own": own, "posted": posted},
+    )
+
+
+# -- the spec catalogue ---------------------------------------------------------------------------------------
+STATE_LABELS = {
+    "on_sale": gettext_lazy("On sale"),
+    "new": gettext_lazy("New"),
+    "upcoming": gettext_lazy("Not yet launched"),
+    "discontinued": gettext_lazy("Withdrawn"),
+}
+SPEC_FORM_FIELDS = ("brand", "name", "price_class", "price", "packs_per_unit", "launched", "discontinued")
+
+
+def _spec_export_rows(specs, states: dict[int, str], carried: dict[int, tuple[int, int]]):
+    for s in specs:
+        shops, demand = carried.get(s.pk, (0, 0))
+        yield [
+            s.code,
+            s.brand,
+            s.name,
+            s.get_price_class_display(),
+            s.price,
+            s.packs_per_unit,
+            s.launched.isoformat() if s.launched else "",
+            s.discontinued.isoformat() if s.discontinued else "",
+            str(STATE_LABELS[states[s.pk]]),
+            shops,
+            demand,
+        ]
+
+
+@login_required
+def specs(request):
+    """The spec catalogue for everyone (filters, how many of my shops ordered each spec last month, Excel); the
+    marketing center also imports the catalogue file here (dry run first) and adds or edits specs."""
+    today = timezone.localdate()
+    editor = spec_catalogue.may_edit(request.user)
+    report = None
+    if request.method == "POST":
+        if not editor:
+            return HttpResponseForbidden(_("The marketing center keeps the spec catalogue."))
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose a file to upload."))
+            return redirect("forecasting:specs")
+        try:
+            table = read_table(upload, filename=upload.name)
+        except TableError as exc:
+            messages.error(request, str(exc))
+            return redirect("forecasting:specs")
+        dry_run = bool(request.POST.get("dry_run"))
+        report = spec_catalogue.import_specs(request.user, table, dry_run=dry_run, filename=upload.name)
+        report["dry_run"], report["filename"] = dry_run, upload.name
+        if report["written"]:
+            messages.success(
+                request,
+                _("Catalogue imported: %(created)s specs added, %(updated)s changed, %(unchanged)s unchanged.")
+                % report,
+            )
+            return redirect("forecasting:specs")
+    f = {k: request.GET.get(k, "") for k in ("q", "brand", "price_class", "state")}
+    qs = spec_catalogue.listed(**f, day=today)
+    last = selectors.latest_ledger_month(request.user, upto=cycle.add_months(cycle.month_start(today), -1))
+    carried = spec_catalogue.carried(selectors.visible_ledger(request.user), last)
+    if request.GET.get("export"):
+        specs = list(qs)
+        states = {s.pk: spec_catalogue.state_of(s, today) for s in specs}
+        headers = [names[0] for names in spec_catalogue.SPEC_COLUMNS.values()] + ["状态", "上月订货户数", "上月需求量"]
+        return table_response(
+            "specs", headers, _spec_export_rows(specs, states, carried), fmt=request.GET.get("format", "xlsx")
+        )
+    page, query = paginate(request, qs)
+    rows = [{"spec": s, "state": spec_catalogue.state_of(s, today), "carried": carried.get(s.pk, (0, 0))} for s in page]
+    return render(
+        request,
+        "forecasting/specs.html",
+        {
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "f": f,
+            "brands": Spec.objects.order_by("brand").values_list("brand", flat=True).distinct(),
+            "classes": PriceClass.choices,
+            "states": [(k, str(v)) for k, v in STATE_LABELS.items()],
+            "state_labels": STATE_LABELS,
+            "last": last,
+            "editor": editor,
+            "report": report,
+            "columns": spec_catalogue.SPEC_COLUMNS,
+            "total": Spec.objects.count(),
+        },
+    )
+
+
+@login_required
+def spec_detail(request, spec_id: int | None = None):
+    """One spec: its figures, its last twelve months in my scope and its change history; the marketing center
+    edits it here (``spec_id`` None: a new spec)."""
+    spec = get_object_or_404(Spec, pk=spec_id) if spec_id is not None else None
+    editor = spec_catalogue.may_edit(request.user)
+    if spec is None and not editor:
+        raise Http404
+    errors: dict[str, str] = {}
+    posted = None
+    if request.method == "POST":
+        if not editor:
+            return HttpResponseForbidden(_("The marketing center keeps the spec catalogue."))
+        code = spec.code if spec else request.POST.get("code", "")
+        try:
+            saved, changes = spec_catalogue.save_spec(
+                request.user, code, {k: request.POST.get(k, "") for k in SPEC_FORM_FIELDS}
+            )
+        except spec_catalogue.SpecError as exc:
+            errors, posted = exc.errors, request.POST
+        else:
+            if changes:
+                messages.success(request, _("Spec %(code)s saved.") % {"code": saved.code})
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("forecasting:spec_detail", spec_id=saved.pk)
+    today = timezone.localdate()
+    months, trend = [], []
+    if spec is not None:
+        first = cycle.add_months(cycle.month_start(today), -12)
+        rows = (
+            selectors.visible_ledger(request.user)
+            .filter(spec=spec, month__gte=first, month__lt=cycle.month_start(today), demand__gt=0)
+            .values("month")
+            .annotate(shops=Count("customer_id"), demand=Sum("demand"), supplied=Sum("supplied"))
+            .order_by("month")
+        )
+        by_month = {r["month"]: r for r in rows}
+        months = [
+            by_month.get(m, {"month": m, "shops": 0, "demand": 0, "supplied": 0})
+            for m in (cycle.add_months(first, k) for k in range(12))
+        ]
+        trend = charts.bar_chart(
+            [(f"{m['month']:%Y-%m}", m["demand"]) for m in months], title=_("Demand"), fmt=lambda v: f"{v:,.0f}"
+        )
+    return render(
+        request,
+        "forecasting/spec_detail.html",
+        {
+            "spec": spec,
+            "state": spec_catalogue.state_of(spec, today) if spec else "",
+            "state_labels": STATE_LABELS,
+            "editor": editor,
+            "errors": errors,
+            "posted": posted,
+            "classes": PriceClass.choices,
+            "months": months,
+            "trend": trend,
+            "history": spec_catalogue.history(spec) if spec else [],
+        },
     )
