@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -1242,9 +1242,18 @@ STATE_LABELS = {
     "on_sale": gettext_lazy("On sale"),
     "new": gettext_lazy("New"),
     "upcoming": gettext_lazy("Not yet launched"),
-    "discontinued": gettext_lazy("Withdrawn"),
+    "discontinued": pgettext_lazy("spec", "Withdrawn"),
 }
 SPEC_FORM_FIELDS = ("brand", "name", "price_class", "price", "packs_per_unit", "launched", "discontinued")
+
+
+def _spec_field_label(field: str) -> str:
+    return str(Spec._meta.get_field(field).verbose_name)
+
+
+def _spec_value(field: str, value: Any) -> Any:
+    """A value of an import's change as the page shows it (a price class by its label)."""
+    return PriceClass(value).label if field == "price_class" and value in PriceClass.values else value
 
 
 def _spec_export_rows(specs, states: dict[int, str], carried: dict[int, tuple[int, int]]):
@@ -1287,6 +1296,11 @@ def specs(request):
         dry_run = bool(request.POST.get("dry_run"))
         report = spec_catalogue.import_specs(request.user, table, dry_run=dry_run, filename=upload.name)
         report["dry_run"], report["filename"] = dry_run, upload.name
+        for change in report["changes"]:
+            change["shown"] = [
+                (_spec_field_label(f), _spec_value(f, before), _spec_value(f, after))
+                for f, (before, after) in change["fields"].items()
+            ]
         if report["written"]:
             messages.success(
                 request,
@@ -1386,6 +1400,9 @@ def spec_detail(request, spec_id: int | None = None):
             "classes": PriceClass.choices,
             "months": months,
             "trend": trend,
-            "history": spec_catalogue.history(spec) if spec else [],
+            "history": [
+                (h, [(_spec_field_label(f), _spec_value(f, b), _spec_value(f, a)) for f, (b, a) in h.changes.items()])
+                for h in (spec_catalogue.history(spec) if spec else [])
+            ],
         },
     )

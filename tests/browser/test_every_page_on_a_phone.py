@@ -96,6 +96,34 @@ def test_menu_pages_load_and_fit_a_phone(demo_data, live_server, phone, shot, us
         with page.expect_download() as download:
             page.click("#job-summary a.btn >> nth=0")
         assert download.value.suggested_filename.endswith(".xlsx")
+    if username in ("cm001", "center01"):
+        links.append("/forecasting/specs/")
+    if username == "center01":
+        # the spec catalogue on the phone: a file with one new spec and one re-priced, checked, then imported
+        catalogue = (
+            "规格编码,品牌,规格名称,价类,批发价(元/条),上市日期\nJF09,晋风,晋风(冰爽),中价位,238,2026-12\nJF01,,,,88,\n"
+        )
+        for dry_run in (True, False):
+            page.goto(f"{base}/forecasting/specs/")
+            page.set_input_files(
+                "#spec-import input[name=file]",
+                {"name": "规格目录.csv", "mimeType": "text/csv", "buffer": catalogue.encode()},
+            )
+            page.set_checked("#spec-import input[name=dry_run]", dry_run)
+            page.click("#spec-import button[type=submit]")
+            page.wait_for_load_state()
+            if dry_run:
+                changes = page.inner_text("#import-changes")
+                assert "JF09" in changes and "85.00 → 88.00" in changes, changes
+                _assert_no_horizontal_scroll(page, "center01 spec dry run")
+                shot(page, "center01-spec-dry-run")
+        assert "新增 1 个,修改 1 个" in page.inner_text(".messages"), page.inner_text("main")[:500]
+        page.fill("#spec-filter input[name=q]", "JF09")
+        page.click("#spec-filter button[type=submit]")
+        page.click("#spec-list a >> text=JF09")
+        assert "238.00" in page.inner_text("#spec-form") or page.input_value("#price") == "238.00"
+        assert "spec_create" not in page.content() and "晋风(冰爽)" in page.inner_text("#spec-history")
+        links.append(page.url.removeprefix(base))
     for href in links:
         resp = page.goto(base + href)
         assert resp is not None and resp.status == 200, f"{username}: {href} answered {resp and resp.status}"
