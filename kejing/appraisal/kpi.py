@@ -193,38 +193,24 @@ def _forecast_vs_ledger(cms, months, settings) -> dict[tuple[int, dt.date], dict
 
 
 def _join_forecast_and_ledger(cms, months) -> dict[tuple[int, dt.date], dict[str, Decimal]]:
-    from kejing.forecasting.models import ForecastLine, LedgerEntry, Round
+    """The sums of :func:`_forecast_vs_ledger`, from the forecasting reports' own grouped query
+    (``selectors.report_sums`` over the CMs' lines and their shops' ledger), so a CM's accuracy on his
+    scorecard is the one the accuracy report shows. Why not in Python: reading every shop × spec × month of six
+    months into dictionaries took 15 s of the center's scorecard on a 30,000-shop company (5.3 M ledger rows);
+    the database sums them in one pass."""
+    from kejing.forecasting import selectors
 
-    ids = [c.pk for c in cms]
-    months = list(Round.objects.filter(target__in=months).values_list("target", flat=True))  # forecast months only
-    ledger = {
-        (m, cust, spec): (cm_id, d or 0, s or 0)
-        for m, cust, spec, cm_id, d, s in LedgerEntry.objects.filter(
-            month__in=months, demand__isnull=False, customer__cm_id__in=ids
-        ).values_list("month", "customer_id", "spec_id", "customer__cm_id", "demand", "supplied")
-    }
-    ledger_months = {k[0] for k in ledger}
+    sums = selectors.report_sums(
+        selectors.CmScope(c.pk for c in cms), list(months), ["demand", "abs(forecast - demand)", "supplied"], ["cm_key"]
+    )
     out: dict[tuple[int, dt.date], dict[str, Decimal]] = defaultdict(
         lambda: {"demand": Decimal(0), "abs_error": Decimal(0), "supplied": Decimal(0)}
     )
-    seen = set()
-    lines = ForecastLine.objects.filter(round__target__in=ledger_months, cm_id__in=ids).values_list(
-        "round__target", "customer_id", "spec_id", "cm_id", "merged_qty"
-    )
-    for m, cust, spec, cm_id, forecast in lines:
-        key = (m, cust, spec)
-        seen.add(key)
-        _, demand, supplied = ledger.get(key, (cm_id, 0, 0))
-        acc = out[(cm_id, m)]
-        acc["demand"] += demand
-        acc["abs_error"] += abs(forecast - demand)
-        acc["supplied"] += supplied
-    for key, (cm_id, demand, supplied) in ledger.items():
-        if key not in seen:
-            acc = out[(cm_id, key[0])]
-            acc["demand"] += demand
-            acc["abs_error"] += demand
-            acc["supplied"] += supplied
+    for month, cm_id, demand, abs_error, supplied in sums.itertuples(index=False):
+        acc = out[(int(cm_id), month)]
+        acc["demand"] += Decimal(int(demand))
+        acc["abs_error"] += Decimal(int(abs_error))
+        acc["supplied"] += Decimal(int(supplied))
     return out
 
 

@@ -21,9 +21,21 @@ from .services import policy
 GROUPS = ("cm", "unit", "department", "spec", "price_class")
 
 
+class CmScope:
+    """A scope given as a list of CMs instead of a user: their lines and the ledger of their shops. Why: the
+    appraisal's forecast KPIs score a chosen set of CMs with the reports' own rules (:func:`report_sums`), so
+    the two never disagree on what a CM's accuracy was."""
+
+    def __init__(self, cm_ids) -> None:
+        self.cm_ids = sorted({int(pk) for pk in cm_ids})
+
+
 def _scope(user) -> tuple[str, Any]:
     """``("all", None)`` for an administrator, ``("none", None)`` without an active staff record,
-    ``("cm", staff pk)`` for a CM, else ``("path", the org path his unit heads)``."""
+    ``("cm", staff pk)`` for a CM, else ``("path", the org path his unit heads)``; ``("cms", ids)`` for a
+    :class:`CmScope` (``("none", None)`` when it names no CM)."""
+    if isinstance(user, CmScope):
+        return ("cms", user.cm_ids) if user.cm_ids else ("none", None)
     if is_admin(user):
         return "all", None
     staff = get_staff(user)
@@ -43,6 +55,8 @@ def _scope_q(user, cm_field: str, path_field: str) -> Q | None:
         return Q(pk__in=[])
     if kind == "cm":
         return Q(**{cm_field: value})
+    if kind == "cms":
+        return Q(**{f"{cm_field}__in": value})
     return Q(**{f"{path_field}__startswith": value})
 
 
@@ -55,6 +69,8 @@ def _scope_sql(user, cm_column: str, unit_column: str) -> tuple[str, list[Any]]:
         return "1 = 0", []
     if kind == "cm":
         return f"{cm_column} = %s", [value]
+    if kind == "cms":
+        return f"{cm_column} IN ({', '.join(['%s'] * len(value))})", list(value)
     sql, params = _units(value).query.sql_with_params()
     return f"{unit_column} IN ({sql})", list(params)
 
@@ -71,7 +87,12 @@ def _scope_shops(user) -> QuerySet[Customer] | None:
     kind, value = _scope(user)
     if kind in ("all", "none") or (kind == "path" and "/" not in value.strip("/")):
         return None
-    shops = Customer.objects.filter(cm_id=value) if kind == "cm" else Customer.objects.filter(unit__in=_units(value))
+    if kind == "cms":
+        shops = Customer.objects.filter(cm_id__in=value)
+    elif kind == "cm":
+        shops = Customer.objects.filter(cm_id=value)
+    else:
+        shops = Customer.objects.filter(unit__in=_units(value))
     return shops.values("pk")
 
 
@@ -186,21 +207,53 @@ def _by_month(qs: QuerySet, field: str, months: list[dt.date], columns: list[str
     return rows
 
 
+def _scope_mask(user, cm: pd.Series, unit: pd.Series) -> pd.Series:
+    """Which (CM, unit) pairs are in the user's scope: :func:`_scope_q` on plain columns."""
+    kind, value = _scope(user)
+    if kind == "all":
+        return pd.Series(True, index=cm.index)
+    if kind == "none":
+        return pd.Series(False, index=cm.index)
+    if kind == "cm":
+        return cm == value
+    if kind == "cms":
+        return cm.isin(value)
+    return unit.isin(set(_units(value).values_list("pk", flat=True)))
+
+
 def report_frame(user, targets: list[dt.date]) -> pd.DataFrame:
     """Forecast lines of the rounds for ``targets`` joined (outer) with the ledger of the same months.
 
     A shop that ordered a spec nobody forecast counts with forecast 0; a forecast line whose shop ordered
     nothing counts with demand 0 — but only for months whose ledger exists (a month still running is left out)
     and that had a round (the ledger goes back years before the first forecast).
+
+    Whose a ledger row is (its CM and unit, for the scope and the groups): its forecast line's, else those the
+    round gave the shop (the CM and unit of its line of the lowest spec id in that round), else the shop's today. Why: a
+    territory redesign or a reassignment moves shops between CMs; their past months stay with the CM who
+    forecast them — his accuracy does not lose his forecasts' outcomes, and the new CM's does not gain orders
+    he never forecast.
     Columns: month, customer, spec, cm_key, unit and the formula columns of ``metrics.COLUMNS``.
     """
     targets = list(Round.objects.filter(target__in=targets).values_list("target", flat=True))
+    kind, _ = _scope(user)
+    shops = _scope_shops(user)
+    every_line = ForecastLine.objects.all()
+    ledger_qs = LedgerEntry.objects.filter(demand__isnull=False)
+    if kind == "none":
+        every_line, ledger_qs = every_line.none(), ledger_qs.none()
+    elif shops is not None:
+        line_shops = visible_lines(user).filter(round__target__in=targets).order_by().values("customer_id")
+        candidates = shops.order_by().union(line_shops)
+        every_line = every_line.filter(customer_id__in=candidates)
+        ledger_qs = ledger_qs.filter(customer_id__in=candidates)
     lines = pd.DataFrame(
         _by_month(
-            visible_lines(user),
+            every_line,
             "round__target",
             targets,
             [
+                "id",
                 "customer_id",
                 "spec_id",
                 "cm_id",
@@ -212,17 +265,36 @@ def report_frame(user, targets: list[dt.date]) -> pd.DataFrame:
                 "balanced_qty",
             ],
         ),
-        columns=["month", "customer", "spec", "cm_key", "unit", "forecast", "cm", "self", "model", "balanced"],
+        columns=["month", "id", "customer", "spec", "cm_key", "unit", "forecast", "cm", "self", "model", "balanced"],
     )
     ledger = pd.DataFrame(
         _by_month(
-            visible_ledger(user).filter(demand__isnull=False),
+            ledger_qs,
             "month",
             targets,
             ["customer_id", "spec_id", "customer__cm_id", "customer__unit_id", "demand", "supplied", "sold", "stock"],
         ),
         columns=["month", "customer", "spec", "cm_l", "unit_l", "demand", "supplied", "sold", "stock"],
     )
+    # whose each ledger row is: its line's (a line without a CM: the shop's today), else the shop's line of the
+    # round, else the shop's today
+    own = lines[["month", "customer", "spec", "cm_key", "unit"]].rename(columns={"cm_key": "cm_f", "unit": "unit_f"})
+    own["has_line"] = True
+    first = lines.sort_values("spec").drop_duplicates(["month", "customer"])[["month", "customer", "cm_key", "unit"]]
+    first = first.rename(columns={"cm_key": "cm_s", "unit": "unit_s"})
+    ledger = ledger.merge(own, on=["month", "customer", "spec"], how="left").merge(
+        first, on=["month", "customer"], how="left"
+    )
+    has_line = ledger["has_line"].eq(True)
+    for col, line_col, shop_col in (("cm_l", "cm_f", "cm_s"), ("unit_l", "unit_f", "unit_s")):
+        ids = pd.to_numeric(ledger[line_col], errors="coerce").where(
+            has_line, pd.to_numeric(ledger[shop_col], errors="coerce")
+        )
+        ledger[col] = ids.fillna(pd.to_numeric(ledger[col], errors="coerce"))
+    ledger = ledger[_scope_mask(user, ledger["cm_l"], ledger["unit_l"])].drop(
+        columns=["cm_f", "unit_f", "cm_s", "unit_s", "has_line"]
+    )
+    lines = lines[_scope_mask(user, lines["cm_key"], lines["unit"])].drop(columns=["id"])
     lines = lines[lines["month"].isin(set(ledger["month"]))]
     df = lines.merge(ledger, on=["month", "customer", "spec"], how="outer")
     for col, other in (("cm_key", "cm_l"), ("unit", "unit_l")):
@@ -245,9 +317,10 @@ _LINE_SQL = {
 }
 _LEDGER_SQL = {c: f"COALESCE(e.{c}, 0)" for c in ("demand", "supplied", "sold", "stock")}
 # the group key columns: for a ledger row (with or without its line) and for a line without a ledger row
+# (``al``: the ledger row's line whoever's it is, ``sl``: the shop's line of the round when the row has none)
 _KEY_SQL = {
-    "cm_key": ("COALESCE(fl.cm_id, c.cm_id, -1)", "COALESCE(fl.cm_id, -1)"),
-    "unit": ("COALESCE(fl.unit_id, c.unit_id, -1)", "fl.unit_id"),
+    "cm_key": ("COALESCE(al.cm_id, sl.cm_id, c.cm_id, -1)", "COALESCE(fl.cm_id, -1)"),
+    "unit": ("COALESCE(al.unit_id, sl.unit_id, c.unit_id, -1)", "fl.unit_id"),
     "spec": ("e.spec_id", "fl.spec_id"),
 }
 REPORT_BASE_TERMS = ("forecast", "demand", "supplied", "balanced")
@@ -272,15 +345,30 @@ def _terms_sql(terms: list[str]) -> tuple[list, list] | None:
     return a, b
 
 
+def _customers_with_lines_sql(user, customer_column: str, targets: list[dt.date]) -> tuple[str, list[Any]]:
+    """The prefilter of the report's ledger rows: the shops of the user's scope today (:func:`_customers_sql`)
+    and the shops of the forecast lines he sees in the rounds of ``targets`` — a shop that has since moved to
+    another CM still brings its ledger to its forecasts. ``1 = 1`` where the scope reads whole months."""
+    shops = _scope_shops(user)
+    if shops is None:
+        return "1 = 1", []
+    sql, params = shops.order_by().query.sql_with_params()
+    lines, line_params = (
+        visible_lines(user).filter(round__target__in=targets).order_by().values("customer_id").query.sql_with_params()
+    )
+    return f"{customer_column} IN ({sql} UNION {lines})", [*params, *line_params]
+
+
 def report_sums(user, targets: list[dt.date], terms: list[str], keys: list[str]) -> pd.DataFrame | None:
     """The rows of :func:`report_frame` summed in the database per month and ``keys`` (of ``cm_key``, ``unit``,
     ``spec``), one column per term (a summed expression of ``metrics.sum_terms``); None when a term cannot
     be summed exactly in SQL (a division, a fractional constant) — :func:`report_frame` then.
 
-    Same rows, same rules: the ledger rows of the months with a round (demand known, in the user's scope),
-    each with its forecast line if the user sees one, then the lines that found no ledger row — only in
-    months whose ledger exists. One grouped query instead of reading 100,000s of rows into pandas; the
-    second (lines without a ledger row) runs only when the first did not match every line.
+    Same rows, same rules: the ledger rows of the months with a round (demand known) attributed as
+    :func:`report_frame` says and in the user's scope, each with its forecast line, then the lines in his
+    scope that found no ledger row — only in months whose ledger exists in his scope. One grouped query
+    instead of reading 100,000s of rows into pandas; the second (lines without a ledger row) runs only when
+    the first did not match every line.
     """
     sql = _terms_sql(terms)
     if sql is None:
@@ -294,8 +382,11 @@ def report_sums(user, targets: list[dt.date], terms: list[str], keys: list[str])
     ledger, line = qn(LedgerEntry._meta.db_table), qn(ForecastLine._meta.db_table)
     customer, round_ = qn(Customer._meta.db_table), qn(Round._meta.db_table)
     line_scope, line_params = _scope_sql(user, "fl.cm_id", "fl.unit_id")
-    ledger_scope, ledger_params = _scope_sql(user, "c.cm_id", "c.unit_id")
-    shops, shop_params = _customers_sql(user, "e.customer_id")
+    # whose the ledger row is: its line's CM and unit, else those the round gave the shop (its line of the
+    # lowest spec id: the unique index's order, so one index step; not MIN(id), which SQLite answers by walking
+    # the round's every line), else the shop's today (``_KEY_SQL``)
+    row_scope, row_params = _scope_sql(user, _KEY_SQL["cm_key"][0], _KEY_SQL["unit"][0])
+    shops, shop_params = _customers_with_lines_sql(user, "e.customer_id", targets)
     group = ", ".join(str(k) for k in range(1, len(keys) + 2))
     n = len(keys)
     query = f"""
@@ -304,29 +395,33 @@ def report_sums(user, targets: list[dt.date], terms: list[str], keys: list[str])
         FROM {ledger} e
         JOIN {customer} c ON c.id = e.customer_id
         JOIN {round_} r ON r.target = e.month
-        LEFT JOIN {line} fl ON fl.round_id = r.id AND fl.customer_id = e.customer_id AND fl.spec_id = e.spec_id
-            AND {line_scope}
-        WHERE e.month IN ({", ".join(["%s"] * len(targets))}) AND e.demand IS NOT NULL AND {ledger_scope}
+        LEFT JOIN {line} al ON al.round_id = r.id AND al.customer_id = e.customer_id AND al.spec_id = e.spec_id
+        LEFT JOIN {line} fl ON fl.id = al.id AND {line_scope}
+        LEFT JOIN {line} sl ON al.id IS NULL AND sl.id = (
+            SELECT f2.id FROM {line} f2 WHERE f2.round_id = r.id AND f2.customer_id = e.customer_id
+            ORDER BY f2.spec_id LIMIT 1)
+        WHERE e.month IN ({", ".join(["%s"] * len(targets))}) AND e.demand IS NOT NULL AND {row_scope}
             AND {shops}
         GROUP BY {group}"""
     with connection.cursor() as cursor:
-        cursor.execute(query, [*line_params, *targets, *ledger_params, *shop_params])
+        cursor.execute(query, [*line_params, *targets, *row_params, *shop_params])
         rows = cursor.fetchall()
     out = [(_date(r[0]), *r[1 : 1 + n], *r[2 + n :]) for r in rows]
     matched = sum(r[1 + n] for r in rows)
     months = sorted({r[0] for r in out})  # the months whose ledger exists in the user's scope
     if months and visible_lines(user).filter(round__target__in=months).count() > matched:
+        # a line's ledger row, wherever its shop is now, was counted above with the line (it is the line's)
         query = f"""
             SELECT r.target, {", ".join(_KEY_SQL[k][1] for k in keys)}, {", ".join(f"SUM({x})" for x in line_only)}
             FROM {line} fl
             JOIN {round_} r ON r.id = fl.round_id
             WHERE r.target IN ({", ".join(["%s"] * len(months))}) AND {line_scope} AND NOT EXISTS (
-                SELECT 1 FROM {ledger} e JOIN {customer} c ON c.id = e.customer_id
+                SELECT 1 FROM {ledger} e
                 WHERE e.customer_id = fl.customer_id AND e.spec_id = fl.spec_id AND e.month = r.target
-                    AND e.demand IS NOT NULL AND {ledger_scope})
+                    AND e.demand IS NOT NULL)
             GROUP BY {group}"""
         with connection.cursor() as cursor:
-            cursor.execute(query, [*months, *line_params, *ledger_params])
+            cursor.execute(query, [*months, *line_params])
             out += [(_date(r[0]), *r[1:]) for r in cursor.fetchall()]
     df = pd.DataFrame(out, columns=columns)
     for k in keys:

@@ -107,10 +107,13 @@ def test_every_api_path_of_another_cm_is_404(org, foreign, client, token_for):
         "record": {"visited_on": dt.date.today().isoformat(), "findings": "x", "followup": "y"},
         "{customer_id}": {"phone": "13811112222"},
     }
+    # a path whose parameter names no object in anyone's scope: the spec catalogue is the company's, every user
+    # reads it and only the marketing center writes it (a CM's PUT is a 403: test_spec_catalogue.py)
+    not_scoped = {"/api/forecasting/specs/{code}"}
     tried = 0
     for path, methods in schema["paths"].items():
         params = re.findall(r"{(\w+)}", path)
-        if not params:
+        if not params or path in not_scoped:
             continue
         # ids of modules' own objects are not known here (999999 = none): each module tests its scoping itself
         url = re.sub(r"{(\w+)}", lambda m: str(ids.get(m.group(1), 999999)), path)

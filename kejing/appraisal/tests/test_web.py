@@ -364,6 +364,21 @@ def test_forecast_kpis_from_the_forecasting_module(corps, client, token_for):
     team = {r["code"]: r for r in client.get("/api/appraisal/kpi?month=2026-08", **token_for(corps.mm1)).json()["rows"]}
     assert team["forecast_accuracy"]["months"][-1]["value"] == "3.6"
     assert team["order_fulfilment"]["months"][-1]["value"] == "82.1"
+    # the scorecard and the forecasting module's accuracy report by CM read the same sums: 12.5 % and 0.0 %
+    from kejing.customers.models import Customer
+    from kejing.forecasting import selectors
+
+    report = selectors.report(corps.mm1.user, [D(2026, 8, 1)], "cm")
+    by_cm = {r["key"]: r["values"] for r in report["rows"]}
+    assert round(by_cm[corps.cm1.pk]["accuracy"], 3) == 0.125 and by_cm[corps.cm2.pk]["accuracy"] == 0
+    assert by_cm[corps.cm2.pk]["fulfilment"] == 0.75
+    # a shop moved to another CM after the round: cm1's line stays his (judged against the shop's demand, 8),
+    # and the order nobody forecast goes to the shop's CM of today — on the scorecard as in the report
+    Customer.objects.filter(pk=corps.c1.pk).update(cm=corps.cm2)
+    team = {r["code"]: r for r in client.get("/api/appraisal/kpi?month=2026-08", **token_for(corps.mm1)).json()["rows"]}
+    assert team["forecast_accuracy"]["months"][-1]["value"] == "3.6"
+    mine = client.get(f"/api/appraisal/kpi/{corps.cm1.pk}?month=2026-08", **token_for(corps.mm1)).json()
+    assert {r["code"]: r for r in mine["rows"]}["forecast_accuracy"]["months"][-1]["value"] == "12.5"
 
 
 def test_recruitment_flow(corps):

@@ -31,8 +31,8 @@ def report_data(cycle_data):
     """Rounds for September-November with lines beside the Aug-Oct ledger of ``cycle_data``:
 
     September: C1 JF01 matched; C1 TH04 ledger only; C1 YL01 line only; C2 JF01 a line without a CM (the shop's
-    CM counts); C3 JF01 matched. October: C2 JF01's line belongs to cm1 in unit 1 (the shop was cm2's) — cm1
-    sees the line, cm2 the ledger row; C2 YL01's demand is unknown, so its line counts with demand 0.
+    CM counts); C3 JF01 matched. October: C2 JF01's line belongs to cm1 in unit 1 (the shop was cm2's) — the
+    line and C2's order are cm1's; C2 YL01's demand is unknown, so its line counts with demand 0.
     """
     org = cycle_data.org
     spec = {s.code: s for s in Spec.objects.filter(code__in=["JF01", "TH04", "YL01"])}
@@ -81,8 +81,10 @@ def test_reports_summed_in_the_database_equal_the_pandas_rows(report_data, monke
     for (username, by), data in in_sql.items():
         user = next(u for u in users if u.username == username)
         assert data == selectors.report(user, MONTHS, by), (username, by)
-    # not vacuous: every scope has figures, for September and October only
-    assert all(d["months"] == [SEP, OCT] and d["rows"] for d in in_sql.values())
+    # not vacuous: every scope has figures, for September and October only — but cm2, whose one October order
+    # with a known demand (C2 JF01) was cm1's to forecast: that row is cm1's, and cm2's October has no ledger
+    assert all(d["months"] == [SEP, OCT] and d["rows"] for (u, _), d in in_sql.items() if u != "cm2")
+    assert all(d["months"] == [SEP] and d["rows"] for (u, _), d in in_sql.items() if u == "cm2")
     assert any(r["values"]["every"] is not None for d in in_sql.values() for r in d["rows"])
 
 
@@ -93,12 +95,16 @@ def test_report_figures_worked_by_hand(report_data):
     # September: C1 JF01 11 vs 12, C1 TH04 0 vs 4 (nobody forecast it), C1 YL01 3 vs 0 (not ordered)
     assert (rows[SEP]["forecast"], rows[SEP]["demand"]) == (14, 16)
     assert rows[SEP]["values"]["accuracy"] == pytest.approx(1 - 8 / 16, abs=1e-4)
-    # October: C1 JF01 15 vs 14, C1 TH04 4 vs 4, and C2 JF01's line (his) with C2's ledger row (not his): 21 vs 0
-    assert (rows[OCT]["forecast"], rows[OCT]["demand"], rows[OCT]["balanced"]) == (40, 18, 37)
-    assert rows[OCT]["values"]["accuracy"] == pytest.approx(1 - 22 / 18, abs=1e-4)
-    # cm2 in October: C2 JF01 ordered 20 against no line of his; C2 YL01's line 7 with unknown demand
-    [oct2] = [r for r in selectors.report(org.cm2.user, MONTHS, "cm")["rows"] if r["month"] == OCT]
-    assert (oct2["key"], oct2["forecast"], oct2["demand"]) == (org.cm2.pk, 7, 20)
+    # October: C1 JF01 15 vs 14, C1 TH04 4 vs 4, and C2 JF01: his line (the round gave him C2's JF01) with C2's
+    # order, 21 vs 20 — the row is the line's, whoever's shop C2 is: |error| 1 + 0 + 1 = 2 over demand 38
+    assert (rows[OCT]["forecast"], rows[OCT]["demand"], rows[OCT]["balanced"]) == (40, 38, 37)
+    assert rows[OCT]["values"]["accuracy"] == pytest.approx(1 - 2 / 38, abs=1e-4)
+    # cm2 in October: C2 JF01's order is cm1's (above); C2 YL01's line has no known demand; so no October row
+    assert [r["month"] for r in selectors.report(org.cm2.user, MONTHS, "cm")["rows"]] == [SEP]
+    # his market manager sees both CMs: the order counts once, with cm1, and cm2's October is his line only
+    by_mm = {(r["key"], r["month"]): r for r in selectors.report(org.mm1.user, MONTHS, "cm")["rows"]}
+    assert (by_mm[(org.cm1.pk, OCT)]["demand"], by_mm[(org.cm2.pk, OCT)]["forecast"]) == (38, 7)
+    assert by_mm[(org.cm2.pk, OCT)]["demand"] == 0
     # the company by CM: September's C2 JF01 has no CM on its line and counts for the shop's CM
     by_cm = {(r["key"], r["month"]): r for r in selectors.report(org.center.user, MONTHS, "cm")["rows"]}
     assert (by_cm[(org.cm2.pk, SEP)]["forecast"], by_cm[(org.cm2.pk, SEP)]["demand"]) == (18, 26)
