@@ -62,6 +62,15 @@ def _round(month: str = "") -> Round:
     return rnd
 
 
+def _uploaded_table(file: UploadedFile):
+    """An uploaded xlsx/csv read as a table; a file that is no table (wrong type, unknown encoding, no header)
+    is a 400 saying why."""
+    try:
+        return read_table(file, filename=file.name)
+    except TableError as exc:
+        raise HttpError(400, str(exc)) from exc
+
+
 class Message(Schema):
     detail: str
 
@@ -402,10 +411,7 @@ def import_limits(request, file: File[UploadedFile], month: str = ""):
     """The same file the supply page takes; any bad row -> 400 naming row and field, nothing written."""
     services._center_required(request.user)
     rnd = _round(month)
-    try:
-        table = read_table(file, filename=file.name)
-    except TableError as exc:
-        raise HttpError(400, str(exc)) from exc
+    table = _uploaded_table(file)
     return {"changed": services.set_limits(request.user, rnd, table.rows, header=table.header)}
 
 
@@ -881,10 +887,7 @@ def spec_import(request, file: File[UploadedFile], dry_run: bool = True):
     """The page's file: every row checked first, one bad row and nothing is written; the report lists the errors
     by row and column, or each spec added or changed with its fields' before and after."""
     spec_catalogue.require_editor(request.user)
-    try:
-        table = read_table(file, filename=file.name)
-    except TableError as exc:
-        raise HttpError(400, str(exc)) from exc
+    table = _uploaded_table(file)
     return spec_catalogue.import_specs(request.user, table, dry_run=dry_run, filename=file.name)
 
 
