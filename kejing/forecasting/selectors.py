@@ -98,14 +98,6 @@ def _scope_shops(user) -> QuerySet[Customer] | None:
     return shops.values("pk")
 
 
-def _customers_sql(user, customer_column: str) -> tuple[str, list[Any]]:
-    shops = _scope_shops(user)
-    if shops is None:
-        return "1 = 1", []
-    sql, params = shops.query.sql_with_params()
-    return f"{customer_column} IN ({sql})", list(params)
-
-
 def visible_lines(user) -> QuerySet[ForecastLine]:
     qs = ForecastLine.objects.all()
     q = _scope_q(user, "cm_id", "unit__path")
@@ -231,10 +223,10 @@ def report_frame(user, targets: list[dt.date]) -> pd.DataFrame:
     and that had a round (the ledger goes back years before the first forecast).
 
     Whose a ledger row is (its CM and unit, for the scope and the groups): its forecast line's, else those the
-    round gave the shop (the CM and unit of its line of the lowest spec id in that round), else the shop's today. Why: a
-    territory redesign or a reassignment moves shops between CMs; their past months stay with the CM who
-    forecast them — his accuracy does not lose his forecasts' outcomes, and the new CM's does not gain orders
-    he never forecast.
+    round gave the shop (the CM and unit of its line of the lowest spec id in that round), else the shop's
+    today. Why: a territory redesign or a reassignment moves shops between CMs; their past months stay with the
+    CM who forecast them — his accuracy does not lose his forecasts' outcomes, and the new CM's does not gain
+    orders he never forecast.
     Columns: month, customer, spec, cm_key, unit and the formula columns of ``metrics.COLUMNS``.
     """
     targets = list(Round.objects.filter(target__in=targets).values_list("target", flat=True))
@@ -348,7 +340,7 @@ def _terms_sql(terms: list[str]) -> tuple[list, list] | None:
 
 
 def _customers_with_lines_sql(user, customer_column: str, targets: list[dt.date]) -> tuple[str, list[Any]]:
-    """The prefilter of the report's ledger rows: the shops of the user's scope today (:func:`_customers_sql`)
+    """The prefilter of the report's ledger rows: the shops of the user's scope today (:func:`_scope_shops`)
     and the shops of the forecast lines he sees in the rounds of ``targets`` — a shop that has since moved to
     another CM still brings its ledger to its forecasts. ``1 = 1`` where the scope reads whole months."""
     shops = _scope_shops(user)

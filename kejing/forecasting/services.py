@@ -192,12 +192,18 @@ def _date(value: Any) -> dt.date | None:
 
 
 @transaction.atomic
+def carton_packs(data: dict[str, Any] | None = None) -> int:
+    """Packs in a carton by the ``cigarettes`` policy (10): a spec's default ``packs_per_unit``."""
+    data = data if data is not None else get_policy("tobacco", "cigarettes")
+    return int(data.get("units", {}).get("carton", {}).get("packs", 10))
+
+
 def load_specs() -> int:
     """Create or update the specs of the catalogue policy; returns how many were written."""
     from decimal import Decimal
 
     data = get_policy("tobacco", "cigarettes")
-    packs = int(data.get("units", {}).get("carton", {}).get("packs", 10))
+    packs = carton_packs(data)
     existing = {s.code: s for s in Spec.objects.all()}
     n = 0
     for row in data["catalog"]["specs"]:

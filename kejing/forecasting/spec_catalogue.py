@@ -39,7 +39,16 @@ from kejing.core.tabular import Table
 
 from . import cycle
 from .models import PriceClass, Spec
-from .services import ForecastError, NotAllowed, _fields, _header_fields, _is_total_row, header_key, is_center
+from .services import (
+    ForecastError,
+    NotAllowed,
+    _fields,
+    _header_fields,
+    _is_total_row,
+    carton_packs,
+    header_key,
+    is_center,
+)
 
 #: column -> header names an import reads (Chinese and English first: the page lists those two and the export
 #: writes the Chinese one), then what other systems' catalogues call the same thing
@@ -189,6 +198,13 @@ def check_policy(data: dict[str, Any]) -> list[str]:
     return found
 
 
+CODE_RULE = "规格编码应为 1 到 20 个字符,不含空格 / spec code: 1 to 20 characters, no spaces"
+
+
+def _good_code(code: str) -> bool:
+    return 0 < len(code) <= MAX_LENGTH["code"] and not any(ch.isspace() for ch in code)
+
+
 def _key(text: Any) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text)).split()).lower()
 
@@ -295,11 +311,6 @@ def _changes(spec: Spec | None, values: dict[str, Any]) -> dict[str, list[Any]]:
     return {f: [getattr(spec, f), v] for f, v in values.items() if getattr(spec, f) != v}
 
 
-def _default_packs() -> int:
-    data = get_policy("tobacco", "cigarettes")
-    return int(data.get("units", {}).get("carton", {}).get("packs", 10))
-
-
 # -- writing --------------------------------------------------------------------------------------------------
 def _write(user, plans: Iterable[tuple[Spec | None, str, dict[str, Any], dict[str, list[Any]]]], note: str) -> None:
     """Create or update each planned spec and audit it (inside the caller's transaction)."""
@@ -323,11 +334,11 @@ def save_spec(user, code: str, fields: dict[str, Any]) -> tuple[Spec, dict[str, 
     require_editor(user)
     code = _text(code)
     errors: dict[str, str] = {}
-    if not code or len(code) > MAX_LENGTH["code"] or any(ch.isspace() for ch in code):
-        errors["code"] = "规格编码应为 1 到 20 个字符,不含空格 / spec code: 1 to 20 characters, no spaces"
+    if not _good_code(code):
+        errors["code"] = CODE_RULE
     spec = Spec.objects.filter(code=code).first()
     row = {f: "" if v is None else str(v) for f, v in fields.items() if f in SPEC_COLUMNS and f != "code"}
-    values, problems = _row_values(row, spec, class_words(), _default_packs())
+    values, problems = _row_values(row, spec, class_words(), carton_packs())
     errors.update(problems)
     if errors:
         raise SpecError(errors)
@@ -367,7 +378,7 @@ def import_specs(user, table: Table, dry_run: bool = True, filename: str = "") -
     if report["errors"]:
         return report
     existing = {s.code: s for s in Spec.objects.all()}
-    words, packs = class_words(), _default_packs()
+    words, packs = class_words(), carton_packs()
     seen: dict[str, int] = {}
     plans = []
     for number, raw in table.rows:
@@ -382,14 +393,8 @@ def import_specs(user, table: Table, dry_run: bool = True, filename: str = "") -
         if not code:
             report["errors"].append({"row": number, "field": "code", "message": "规格编码为空 / spec code is empty"})
             continue
-        if len(code) > MAX_LENGTH["code"] or any(ch.isspace() for ch in code):
-            report["errors"].append(
-                {
-                    "row": number,
-                    "field": "code",
-                    "message": "规格编码最多 20 个字符,不含空格 / at most 20 characters, no spaces",
-                }
-            )
+        if not _good_code(code):
+            report["errors"].append({"row": number, "field": "code", "message": CODE_RULE})
             continue
         if code in seen:
             report["errors"].append(
