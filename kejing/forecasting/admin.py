@@ -26,7 +26,7 @@ class SpecAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "brand")
 
     def save_model(self, request, obj, form, change):
-        fields = [f for f in form.changed_data if f in form.fields]
+        fields = form.changed_data
         before = {f: form.initial.get(f) for f in fields} if change else {}
         super().save_model(request, obj, form, change)
         changes = {f: [before.get(f), getattr(obj, f)] for f in fields}

@@ -191,13 +191,13 @@ def _date(value: Any) -> dt.date | None:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-@transaction.atomic
 def carton_packs(data: dict[str, Any] | None = None) -> int:
     """Packs in a carton by the ``cigarettes`` policy (10): a spec's default ``packs_per_unit``."""
     data = data if data is not None else get_policy("tobacco", "cigarettes")
     return int(data.get("units", {}).get("carton", {}).get("packs", 10))
 
 
+@transaction.atomic
 def load_specs() -> int:
     """Create or update the specs of the catalogue policy; returns how many were written."""
     from decimal import Decimal

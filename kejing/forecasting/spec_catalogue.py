@@ -45,6 +45,7 @@ from .services import (
     _fields,
     _header_fields,
     _is_total_row,
+    _whole_text,
     carton_packs,
     header_key,
     is_center,
@@ -271,7 +272,7 @@ def _row_values(
                 "above 0 (yuan a carton, at most 2 decimals)"
             )
     if "packs_per_unit" in row and _text(row["packs_per_unit"]):
-        text = re.sub(r"\.0+$", "", _text(row["packs_per_unit"]))
+        text = _whole_text(row["packs_per_unit"])
         if not text.isdigit() or not 1 <= int(text) <= 100:
             errors["packs_per_unit"] = "每条包数应为 1 到 100 的整数 / packs per unit: a whole number 1 to 100"
         else:

@@ -1256,7 +1256,7 @@ def _spec_value(field: str, value: Any) -> Any:
     return PriceClass(value).label if field == "price_class" and value in PriceClass.values else value
 
 
-def _spec_export_rows(specs, states: dict[int, str], carried: dict[int, tuple[int, int]]):
+def _spec_export_rows(specs, today: dt.date, carried: dict[int, tuple[int, int]]):
     for s in specs:
         shops, demand = carried.get(s.pk, (0, 0))
         yield [
@@ -1268,7 +1268,7 @@ def _spec_export_rows(specs, states: dict[int, str], carried: dict[int, tuple[in
             s.packs_per_unit,
             s.launched.isoformat() if s.launched else "",
             s.discontinued.isoformat() if s.discontinued else "",
-            str(STATE_LABELS[states[s.pk]]),
+            str(STATE_LABELS[spec_catalogue.state_of(s, today)]),
             shops,
             demand,
         ]
@@ -1313,11 +1313,9 @@ def specs(request):
     last = selectors.latest_ledger_month(request.user, upto=cycle.add_months(cycle.month_start(today), -1))
     carried = spec_catalogue.carried(selectors.visible_ledger(request.user), last)
     if request.GET.get("export"):
-        specs = list(qs)
-        states = {s.pk: spec_catalogue.state_of(s, today) for s in specs}
         headers = [names[0] for names in spec_catalogue.SPEC_COLUMNS.values()] + ["状态", "上月订货户数", "上月需求量"]
         return table_response(
-            "specs", headers, _spec_export_rows(specs, states, carried), fmt=request.GET.get("format", "xlsx")
+            "specs", headers, _spec_export_rows(qs, today, carried), fmt=request.GET.get("format", "xlsx")
         )
     page, query = paginate(request, qs)
     rows = [{"spec": s, "state": spec_catalogue.state_of(s, today), "carried": carried.get(s.pk, (0, 0))} for s in page]
