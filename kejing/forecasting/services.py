@@ -24,6 +24,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from kejing.core import audit
+from kejing.core.db import update_rows
 from kejing.core.models import AuditLog, Job
 from kejing.core.policies import get_policy
 from kejing.core.tabular import is_total_word
@@ -666,14 +667,9 @@ def run_model(rnd: Round, job: Job | None = None, method: str | None = None) -> 
             continue
         merged, source = merge_values(order, cm_qty, self_qty, qty)
         updates.append((qty, qlo, qhi, merged, source, pk))
-    table = ForecastLine._meta.db_table
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.executemany(
-            f"UPDATE {table} SET model_qty = %s, model_lo = %s, model_hi = %s, merged_qty = %s, source = %s "
-            "WHERE id = %s",
-            updates,
-        )
-        cur.executemany(f"UPDATE {table} SET model_qty = %s, model_lo = %s, model_hi = %s WHERE id = %s", model_only)
+    with transaction.atomic():
+        update_rows(ForecastLine, ["model_qty", "model_lo", "model_hi", "merged_qty", "source"], updates)
+        update_rows(ForecastLine, ["model_qty", "model_lo", "model_hi"], model_only)
         name = str(method or conf["method"])
         Round.objects.filter(pk=rnd.pk).update(model_ran_at=timezone.now(), model_name=name[:40])
         audit.record(
@@ -1476,11 +1472,7 @@ def balance(
             sup.save(update_fields=["placed", "unplaced", "note"])
             placed_total += sup.placed
             unplaced_total += unplaced
-        table = ForecastLine._meta.db_table
-        with connection.cursor() as cur:
-            cur.executemany(
-                f"UPDATE {table} SET balanced_qty = %s WHERE id = %s", [(q, pk) for pk, q in balanced.items()]
-            )
+        update_rows(ForecastLine, ["balanced_qty"], [(q, pk) for pk, q in balanced.items()])
         _push_to_ledger(rnd)
         Round.objects.filter(pk=rnd.pk).update(balanced_at=timezone.now(), balance_mode=mode)
         rnd.balance_mode = mode
