@@ -31,8 +31,8 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
 
     Why: a round's model figures and balanced quantities are one UPDATE per shop line — 136,585 at 30,000
     shops. SQLite runs ``executemany`` in process, fast; on PostgreSQL every statement is a round trip to the
-    server, and the balance took 20 s where SQLite took 3. There the rows go as one array per column
-    (``UPDATE … FROM unnest(…)``), ``chunk`` rows a statement.
+    server. There the rows go as one array per column (``UPDATE … FROM unnest(…)``), ``chunk`` rows a
+    statement: the balance's 136,585 lines 19.7–21.3 s → 11.7–12.6 s (docs/benchmarks.md).
     """
     if not rows:
         return
