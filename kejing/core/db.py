@@ -38,14 +38,15 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
         return
     meta = model._meta
     qn = connection.ops.quote_name
-    columns = [meta.get_field(f).column for f in fields]
+    model_fields = [meta.get_field(f) for f in fields]
+    columns = [f.column for f in model_fields]
     table, pk = qn(meta.db_table), qn(meta.pk.column)
     with connection.cursor() as cur:
         if connection.vendor != "postgresql":
             sets = ", ".join(f"{qn(c)} = %s" for c in columns)
             cur.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", rows)
             return
-        types = [meta.get_field(f).db_type(connection) for f in fields] + [meta.pk.rel_db_type(connection)]
+        types = [f.db_type(connection) for f in model_fields] + [meta.pk.rel_db_type(connection)]
         names = [f"v{i}" for i in range(len(columns))]
         sets = ", ".join(f"{qn(c)} = v.{n}" for c, n in zip(columns, names, strict=True))
         arrays = ", ".join(f"%s::{t}[]" for t in types)

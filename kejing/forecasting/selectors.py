@@ -60,25 +60,24 @@ def _scope_q(user, cm_field: str, path_field: str) -> Q | None:
     return Q(**{f"{path_field}__startswith": value})
 
 
-def _scope_sql(user, cm_column: str, unit_column: str) -> tuple[str, list[Any]]:
-    """The same scope as :func:`_scope_q`, as an SQL condition on a CM and a unit column.
+def _scope_sql(user, *columns: tuple[str, str]) -> list[tuple[str, list[Any]]]:
+    """The same scope as :func:`_scope_q`, as an SQL condition on each given (CM column, unit column) pair; the
+    scope (and a manager's units) is read once for all of them.
 
     A manager's units are listed as values, not as a subquery on the org tree. Why: PostgreSQL guesses one row
-    for ``path LIKE '/T/%'`` and, where the unit column is an expression (the report's COALESCE), joined that
-    "one" unit to every shop before filtering — the center's meeting page took 84 s at 30,000 shops. A
+    for ``path LIKE '/T/%'`` and, where the unit column is an expression (the report's owner of a row), joined
+    that "one" unit to every shop before filtering — the center's meeting page took 84 s at 30,000 shops. A
     company has hundreds of units, not millions, so the list is short."""
     kind, value = _scope(user)
-    if kind == "all":
-        return "1 = 1", []
-    if kind == "none":
-        return "1 = 0", []
+    if kind in ("all", "none"):
+        return [("1 = 1" if kind == "all" else "1 = 0", [])] * len(columns)
     if kind == "cm":
-        return f"{cm_column} = %s", [value]
+        return [(f"{cm} = %s", [value]) for cm, _ in columns]
     ids = value if kind == "cms" else list(_units(value).values_list("pk", flat=True))
     if not ids:
-        return "1 = 0", []
-    column = cm_column if kind == "cms" else unit_column
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+        return [("1 = 0", [])] * len(columns)
+    marks = ", ".join(["%s"] * len(ids))
+    return [(f"{cm if kind == 'cms' else unit} IN ({marks})", list(ids)) for cm, unit in columns]
 
 
 def _units(path: str) -> QuerySet[OrgUnit]:
@@ -413,9 +412,10 @@ def report_sums(user, targets: list[dt.date], terms: list[str], keys: list[str])
     qn = connection.ops.quote_name
     ledger, line = qn(LedgerEntry._meta.db_table), qn(ForecastLine._meta.db_table)
     customer, round_ = qn(Customer._meta.db_table), qn(Round._meta.db_table)
-    line_scope, line_params = _scope_sql(user, "fl.cm_id", "fl.unit_id")
     key_sql = {k: _key_sql(k, line) for k in ("cm_key", "unit", *keys)}
-    row_scope, row_params = _scope_sql(user, key_sql["cm_key"][0], key_sql["unit"][0])
+    (line_scope, line_params), (row_scope, row_params) = _scope_sql(
+        user, ("fl.cm_id", "fl.unit_id"), (key_sql["cm_key"][0], key_sql["unit"][0])
+    )
     shops, shop_params = _customers_with_lines_sql(user, "e.customer_id", targets)
     group = ", ".join(str(k) for k in range(1, len(keys) + 2))
     n = len(keys)
