@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
+from .db import insert_rows
 from .models import AuditLog
 
 
@@ -62,3 +64,23 @@ def record(
 def record_many(entries: list[AuditLog]) -> None:
     """Bulk insert prepared entries (imports write thousands at once)."""
     AuditLog.objects.bulk_create(entries, batch_size=2000)
+
+
+def record_rows(
+    *, actor, action: str, model: str, rows: Iterable[tuple[str, int | None, dict[str, list[Any]]]], at=None
+) -> int:
+    """Write one audit record per ``(object_pk, customer_id, changes)`` of ``rows``, all by ``actor`` with
+    ``action`` on ``model`` (a label such as ``forecasting.ledgerentry``) at the same moment; ``changes`` already
+    JSON-safe (:func:`plain`). Returns how many were written.
+
+    Why not :func:`record_many`: an import of a company's ledger history audits millions of rows, and building an
+    ``AuditLog`` object for each cost more than the rest of the writing (docs/benchmarks.md). The records are the
+    same; they go in as plain rows (``kejing.core.db.insert_rows``).
+    """
+    at = at or timezone.now()
+    actor_id = getattr(actor, "pk", actor)
+    return insert_rows(
+        AuditLog,
+        ["at", "actor", "action", "model", "object_pk", "customer", "changes", "note"],
+        [(at, actor_id, action, model, pk, customer_id, changes, "") for pk, customer_id, changes in rows],
+    )

@@ -228,7 +228,7 @@ def cmd_bench_allocate(args: argparse.Namespace) -> int:
 def cmd_bench_ledger_import(args: argparse.Namespace) -> int:
     from .bench_import import bench_ledger_import
 
-    out = bench_ledger_import(args.customers)
+    out = bench_ledger_import(args.customers, history=args.history)
     print(json.dumps(out, ensure_ascii=False) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
 
@@ -461,7 +461,8 @@ def register(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction)
     )
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_allocate)
-    c = bench.add_parser("ledger-import", help="writing a month of the ledger back vs Django's bulk_update")
+    c = bench.add_parser("ledger-import", help="the ledger import's writer vs the ORM writer it replaced")
     c.add_argument("--customers", type=int, default=10000, help="shops of the demo company built for it")
+    c.add_argument("--history", action="store_true", help="import every month into an emptied ledger (a first load)")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_ledger_import)

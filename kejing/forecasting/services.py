@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import operator
 import re
 import unicodedata
 from collections import defaultdict
@@ -24,7 +25,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from kejing.core import audit
-from kejing.core.db import update_rows
+from kejing.core.db import insert_rows, update_rows
 from kejing.core.models import AuditLog, Job
 from kejing.core.policies import get_policy
 from kejing.core.tabular import is_total_word
@@ -443,14 +444,19 @@ def _is_total_row(row: dict[str, Any], keys: tuple[str, ...]) -> bool:
 def _quantity(value: Any, field: str, errors: dict[str, str], limit: int | None = None) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        text = _whole_text(value)
-        qty = int(text)
-        if str(qty) != text and not isinstance(value, int):
-            raise ValueError
-    except (TypeError, ValueError):
-        errors[field] = f"应为非负整数(条) / must be a whole number of cartons: {value!r}"
-        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+        # the common cell, plain digits: what the reading below gives, without normalising it first (an import
+        # of a company's ledger history reads millions of them)
+        qty = int(value)
+    else:
+        try:
+            text = _whole_text(value)
+            qty = int(text)
+            if str(qty) != text and not isinstance(value, int):
+                raise ValueError
+        except (TypeError, ValueError):
+            errors[field] = f"应为非负整数(条) / must be a whole number of cartons: {value!r}"
+            return None
     limit = limit if limit is not None else int(policy()["limits"]["max_line_qty"])
     if qty < 0 or qty > limit:
         errors[field] = f"数量应在 0 到 {limit} 之间 / the quantity must be between 0 and {limit}: {qty}"
@@ -1608,11 +1614,12 @@ LEDGER_READ_PAST = (
 LEDGER_NUMBERS = ("demand", "supplied", "sold", "stock", "recorded_forecast")
 
 
-def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, int], None] | None = None) -> dict:
+def import_ledger(user, table, dry_run: bool = True, progress: Callable[..., None] | None = None) -> dict[str, Any]:
     """Validate every row, then (unless ``dry_run`` or any error) write all of them in one transaction.
 
     A row whose customer x spec x month exists updates it (audited); a new one is created. The unit totals the
-    model learns from are refreshed for the months the file touches.
+    model learns from are refreshed for the months the file touches. ``progress(done, total)`` is called while
+    the rows are checked, and ``progress(done, total, message)`` once before the writing starts.
     """
     header_map, unknown, missing = _header_fields(table.header, LEDGER_COLUMNS, ("customer", "spec", "month"))
     read_past = {header_key(h) for h in LEDGER_READ_PAST}
@@ -1635,16 +1642,24 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
         }
     customers = {c.code: c for c in visible_customers(user).filter(industry="tobacco")}
     spec_by_code = {s.code: s for s in specs()}
-    parsed: dict[tuple[int, int, dt.date], tuple[int, dict[str, Any]]] = {}
+    # a code that is itself a total word ("合计") makes its rows total rows, as any other cell with such a word
+    total_codes = {code for code in (*customers, *spec_by_code) if is_total_word(code)}
+    # the header's own cells -> field, read once; a file's columns are the same in every row
+    column_of = {h: header_map[header_key(h)] for h in table.header if h and header_key(h) in header_map}
+    value_fields = tuple(f for f in (*LEDGER_NUMBERS, "guidance") if f in column_of.values())
+    limit = int(policy()["limits"]["max_line_qty"])
+    parsed: dict[tuple[int, int, dt.date], tuple[int, tuple[Any, ...]]] = {}
     totals: list[int] = []
     for number, raw in table.rows:
-        row = _fields(raw, header_map)
-        if _is_total_row(row, ("customer", "spec", "month")):
+        row = {column_of[h]: v for h, v in raw.items() if h in column_of}
+        customer_code, spec_code = row.get("customer", "").strip(), row.get("spec", "").strip()
+        c, s = customers.get(customer_code), spec_by_code.get(spec_code)
+        month = cycle.parse_month(row.get("month"))
+        if (c is None or s is None or month is None or customer_code in total_codes or spec_code in total_codes) and (
+            _is_total_row(row, ("customer", "spec", "month"))
+        ):
             totals.append(number)
             continue
-        c = customers.get(row.get("customer", "").strip())
-        s = spec_by_code.get(row.get("spec", "").strip())
-        month = cycle.parse_month(row.get("month"))
         if c is None:
             errors.append(
                 {
@@ -1673,15 +1688,12 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
                     ),
                 }
             )
-        values: dict[str, Any] = {}
         field_errors: dict[str, str] = {}
-        for f in LEDGER_NUMBERS:
-            if f in row:
-                values[f] = _quantity(row[f], f, field_errors)
+        values = tuple(
+            row[f][:300] if f == "guidance" else _quantity(row[f], f, field_errors, limit) for f in value_fields
+        )
         for f, msg in field_errors.items():
             errors.append({"row": number, "field": f, "message": msg})
-        if "guidance" in row:
-            values["guidance"] = row["guidance"][:300]
         if c and s and month:
             key = (c.pk, s.pk, month)
             if key in parsed:
@@ -1706,72 +1718,70 @@ def import_ledger(user, table, dry_run: bool = True, progress: Callable[[int, in
     }
     if errors or dry_run:
         return report
+    if progress:
+        progress(len(table.rows), len(table.rows), f"写入 {len(parsed)} 行 / writing {len(parsed)} rows")
     with transaction.atomic():
-        report.update(_write_ledger(user, parsed, customers))
+        report.update(_write_ledger(user, parsed, value_fields, customers))
     return report
 
 
-def _write_ledger(user, parsed, customers) -> dict[str, int]:
-    unit_of = {c.pk: c.unit_id for c in customers.values()}
-    months = {m for _, _, m in parsed}
-    existing = {
-        (e.customer_id, e.spec_id, e.month): e
-        for e in LedgerEntry.objects.filter(month__in=months, customer_id__in={c for c, _, _ in parsed})
-    }
-    new, changed, logs = [], [], []
-    now = timezone.now()
-    for (cid, sid, month), (_, values) in parsed.items():
-        e = existing.get((cid, sid, month))
-        if e is None:
-            e = LedgerEntry(customer_id=cid, spec_id=sid, month=month, **values)
-            new.append(e)
-            diff = {k: [None, audit.plain(v)] for k, v in values.items()}
-        else:
-            diff = {k: [getattr(e, k), v] for k, v in values.items() if getattr(e, k) != v}
-            if not diff:
-                continue
-            for k, v in values.items():
-                setattr(e, k, v)
-            changed.append(e)
-        logs.append(
-            AuditLog(
-                at=now,
-                actor=user,
-                action="ledger_import",
-                model="forecasting.ledgerentry",
-                object_pk=f"{cid}:{sid}:{month:%Y-%m}",
-                customer_id=cid,
-                changes=diff,
-            )
-        )
-    LedgerEntry.objects.bulk_create(new, batch_size=2000)
-    if changed:
-        _update_ledger(changed, sorted({k for _, values in parsed.values() for k in values}))
-    audit.record_many(logs)
-    refresh_unit_history(months, {unit_of[c] for c, _, _ in parsed})
-    return {"created": len(new), "updated": len(changed)}
+def _write_ledger(
+    user,
+    parsed: dict[tuple[int, int, dt.date], tuple[int, tuple[Any, ...]]],
+    fields: tuple[str, ...],
+    customers: dict[str, Customer],
+) -> dict[str, int]:
+    """Write the checked rows of an import, month by month: new rows inserted, changed ones updated by id, an
+    audit record for each row created or changed (``[before, after]`` of each figure that changed).
 
-
-def _update_ledger(changed: list[LedgerEntry], fields: list[str]) -> None:
-    """Write ``fields`` of the ledger rows that an import changed.
-
-    One ``INSERT ... ON CONFLICT (customer, spec, month) DO UPDATE`` per 2,000 rows, of the file's columns only
-    (SQLite and PostgreSQL both have it). Why not ``bulk_update``: its ``CASE WHEN id = ...`` statements grow with
-    the batch: a month of the demo company's shops (47,634 rows) imported in 30.3 s that way and in 7.2 s this way
-    (``kejing bench ledger-import``, both in one run, docs/benchmarks.md).
+    Why month by month, and as plain rows: a company's first import of three years of ledger (1.74 million rows
+    at 10,000 shops) held every row as a Django object, and its audit record as another, at once: 5.4 GB of memory
+    and 5 min 40 s on SQLite. One month at a time bounds the memory to a month's rows, and plain rows
+    (``core.db.insert_rows``, ``update_rows``) skip the model layer (docs/benchmarks.md, "The ledger's first
+    load").
     """
-    LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(
-                customer_id=e.customer_id, spec_id=e.spec_id, month=e.month, **{k: getattr(e, k) for k in fields}
-            )
-            for e in changed
-        ],
-        update_conflicts=True,
-        unique_fields=["customer", "spec", "month"],
-        update_fields=fields,
-        batch_size=2000,
+    unit_of = {c.pk: c.unit_id for c in customers.values()}
+    by_month: dict[dt.date, list[tuple[int, int, tuple[Any, ...]]]] = defaultdict(list)
+    for (cid, sid, month), (_, values) in parsed.items():
+        by_month[month].append((cid, sid, values))
+    columns = ("customer", "spec", "month", *LEDGER_NUMBERS, "guidance")
+    # a new row's figures in ``columns`` order from the file's ``fields`` (padded: a missing figure is None, a
+    # missing guidance "")
+    slot = {f: i for i, f in enumerate(fields)}
+    missing = (None, "")
+    in_columns = operator.itemgetter(
+        *(slot.get(f, len(fields)) for f in LEDGER_NUMBERS), slot.get("guidance", len(fields) + 1)
     )
+    at = timezone.now()
+    created = updated = 0
+    for month in sorted(by_month):
+        rows = by_month.pop(month)
+        existing = {
+            (cid, sid): (pk, old)
+            for cid, sid, pk, *old in LedgerEntry.objects.filter(
+                month=month, customer_id__in={cid for cid, _, _ in rows}
+            ).values_list("customer_id", "spec_id", "pk", *fields)
+        }
+        new, changed, logs = [], [], []
+        label = f"{month:%Y-%m}"
+        for cid, sid, values in rows:
+            found = existing.get((cid, sid))
+            if found is None:
+                new.append((cid, sid, month, *in_columns(values + missing)))
+                diff = {f: [None, v] for f, v in zip(fields, values, strict=True)}
+            else:
+                pk, old = found
+                diff = {f: [b, v] for f, b, v in zip(fields, old, values, strict=True) if b != v}
+                if not diff:
+                    continue
+                changed.append((*values, pk))
+            logs.append((f"{cid}:{sid}:{label}", cid, diff))
+        created += insert_rows(LedgerEntry, columns, new)
+        update_rows(LedgerEntry, fields, changed)
+        updated += len(changed)
+        audit.record_rows(actor=user, action="ledger_import", model="forecasting.ledgerentry", rows=logs, at=at)
+    refresh_unit_history({m for _, _, m in parsed}, {unit_of[c] for c, _, _ in parsed})
+    return {"created": created, "updated": updated}
 
 
 def refresh_unit_history(months: Iterable[dt.date], unit_ids: Iterable[int]) -> None:

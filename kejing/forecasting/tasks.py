@@ -87,7 +87,7 @@ def run_ledger_import(job_id: int) -> None:
             job.created_by,
             table,
             dry_run=job.params.get("dry_run", True),
-            progress=lambda done, total: job.progress(done, total),
+            progress=lambda done, total, message="": job.progress(done, total, message),
         )
         result["encoding"] = table.encoding
         status = Job.Status.DONE

@@ -142,3 +142,17 @@ def test_a_title_above_the_header_is_passed_over_and_rows_keep_their_numbers():
     # a header with one blank cell among three is still the header
     table = read_table(io.BytesIO(",客户编码,客户名称\n1,C1,华联超市\n".encode()), filename="b.csv")
     assert table.header == ["", "客户编码", "客户名称"] and table.rows[0][0] == 2
+
+
+def test_read_table_keeps_one_string_per_repeated_short_cell():
+    """A ledger repeats its codes, months and small numbers over millions of cells: each distinct short text is
+    one object (``tabular.SHARED_CELL``), a long one is left as read; the values are the same either way."""
+    from kejing.core import tabular
+
+    long = "x" * (tabular.SHARED_CELL + 1)
+    text = f"客户编码,月份,需求量,备注\nC1,2026-03,12,{long}\nC2,2026-03,12,{long}\n"
+    table = tabular.read_table(io.BytesIO(text.encode("utf-8")), filename="l.csv")
+    (_, a), (_, b) = table.rows
+    assert a == {"客户编码": "C1", "月份": "2026-03", "需求量": "12", "备注": long}
+    assert b["月份"] is a["月份"] and b["需求量"] is a["需求量"]
+    assert b["备注"] == a["备注"] and b["备注"] is not a["备注"]
