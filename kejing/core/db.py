@@ -76,8 +76,9 @@ def _to_db(field: models.Field) -> Callable[[Any], Any] | None:
 
 
 def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], chunk: int = 20_000) -> int:
-    """Insert many new rows of ``model``; each row is the values of ``fields`` in order (foreign keys by their
-    ``…_id`` attribute, dates as dates, JSON fields as Python objects). Returns the number of rows.
+    """Insert many new rows of ``model``; each row is the values of ``fields`` in order (a field by its name or
+    its attribute, ``customer`` or ``customer_id``; a foreign key's value is the id, dates are dates, JSON fields
+    Python objects). Returns the number of rows. The demo's build and the ledger import write with it.
 
     Nothing of Django's model layer runs: no defaults are filled in, so every column that is not nullable must be
     among ``fields``, and no signals are sent. Why: an import of a company's ledger writes a row and an audit

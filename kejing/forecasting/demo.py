@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from kejing.core.db import analyze
+from kejing.core.db import analyze, insert_rows
 from kejing.customers.models import Customer
 from kejing.org.models import OrgUnit, Role, Staff
 
@@ -122,15 +122,6 @@ def _month_to_date(np_rng, today, demand, expected, tight, last_stock):
     return ordered, supplied, sold, last_stock + supplied - sold
 
 
-def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
-    if not rows:
-        return
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-    with connection.cursor() as cur:
-        for start in range(0, len(rows), 20_000):
-            cur.executemany(sql, rows[start : start + 20_000])
-
-
 def _update(sql: str, rows: list[tuple]) -> None:
     with connection.cursor() as cur:
         for start in range(0, len(rows), 20_000):
@@ -214,7 +205,7 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
                 hist_rows.append(
                     (int(uniq_units[u]), specs[j].pk, m.isoformat(), int(hist_d[kk, i]), int(hist_s[kk, i]))
                 )
-    _insert(UnitHistory._meta.db_table, ["unit_id", "spec_id", "month", "demand", "supplied"], hist_rows)
+    insert_rows(UnitHistory, ["unit_id", "spec_id", "month", "demand", "supplied"], hist_rows)
 
     # -- shop ledger for every complete month of the history ------------------------------------------------
     # each pair that carries the spec in the month gets a row; the stock runs on from month to month (stock =
@@ -268,8 +259,10 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
         if rebuild:
             for index in LedgerEntry._meta.indexes:
                 cur.execute(f"DROP INDEX {qn(index.name)}")
-        _insert(
-            table, ["customer_id", "spec_id", "month", "demand", "supplied", "sold", "stock", "guidance"], ledger_rows
+        insert_rows(
+            LedgerEntry,
+            ["customer_id", "spec_id", "month", "demand", "supplied", "sold", "stock", "guidance"],
+            ledger_rows,
         )
         if rebuild:
             for index in LedgerEntry._meta.indexes:
@@ -351,7 +344,7 @@ def build(rng: random.Random, today: dt.date | None = None) -> dict[str, int]:
             bal.tolist(),
             strict=True,
         )
-        _insert(ForecastLine._meta.db_table, line_cols, list(rows))
+        insert_rows(ForecastLine, line_cols, list(rows))
         # the balanced quantities went down to the shops' ledger, and the CMs told the shops (as in the live round)
         services._push_to_ledger(rnd)
         LedgerEntry.objects.filter(month=m).update(recorded_forecast=F("allocated"))

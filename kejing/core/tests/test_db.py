@@ -1,6 +1,6 @@
 """``kejing.core.db.update_rows`` and ``insert_rows``: many rows set by primary key, or inserted, in one go —
-``executemany`` on SQLite, arrays (``UPDATE … FROM unnest``, ``INSERT … SELECT FROM unnest``) on PostgreSQL. The
-suite runs on both in CI, so both paths are checked."""
+``executemany`` on SQLite; on PostgreSQL arrays (``UPDATE … FROM unnest``) and ``COPY``. The suite runs on both
+in CI, so both paths are checked."""
 
 import pytest
 
